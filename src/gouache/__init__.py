@@ -1,0 +1,18 @@
+"""gouache: a self-hosted image generation service speaking the Azure OpenAI and OpenAI image APIs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "generate_images", "agenerate_images"]
+
+
+def __getattr__(name: str) -> Any:
+    # The client pulls in httpx and the engines; keep `import gouache` itself cheap.
+    if name in ("generate_images", "agenerate_images"):
+        from gouache import client
+
+        return getattr(client, name)
+    raise AttributeError(name)

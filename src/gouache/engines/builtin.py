@@ -1,0 +1,50 @@
+"""The built-in engine: a thin adapter over `gouache.illustrator`, which draws offline on a CPU."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from gouache.engines.base import Engine, GeneratedImage, ImageRequest
+from gouache.engines.encoding import encode_image, media_type
+
+
+class BuiltinEngine(Engine):
+    name = "builtin"
+
+    def __init__(self, options: dict[str, Any] | None = None) -> None:
+        super().__init__(options)
+        self._illustrator: Any = None
+
+    def setup(self) -> None:
+        from gouache.illustrator import Illustrator
+
+        self._illustrator = Illustrator()
+        # Warm-up: loads the encoder, fonts and glyph index so the first user request is not slow.
+        self._illustrator.draw("a red apple on a table", width=256, height=256, seed=0)
+
+    def generate(self, requests: Sequence[ImageRequest]) -> list[list[GeneratedImage]]:
+        if self._illustrator is None:
+            self.setup()
+        return [self._generate_one(request) for request in requests]
+
+    def _generate_one(self, request: ImageRequest) -> list[GeneratedImage]:
+        images = []
+        for index in range(request.n):
+            drawing = self._illustrator.draw(
+                request.prompt,
+                width=request.width,
+                height=request.height,
+                seed=request.seed + index,
+                style=request.style if request.style not in (None, "vivid", "natural") else None,
+                transparent=request.background == "transparent",
+            )
+            data = encode_image(drawing.image, request.output_format, request.output_compression)
+            images.append(
+                GeneratedImage(
+                    data=data,
+                    media_type=media_type(request.output_format),
+                    revised_prompt=drawing.understood,
+                )
+            )
+        return images

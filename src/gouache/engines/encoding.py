@@ -9,7 +9,9 @@ from PIL import Image
 MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
-def encode_image(image: Image.Image, output_format: str = "png", compression: int | None = None) -> bytes:
+def encode_image(
+    image: Image.Image, output_format: str = "png", compression: int | None = None
+) -> bytes:
     """Encode with settings tuned for speed: these are flat illustrations or model outputs that
     will be downloaded once, so PNG uses a low zlib level and JPEG/WebP map `output_compression`
     (0..100, 100 = best quality, as in the OpenAI API) to Pillow's quality."""

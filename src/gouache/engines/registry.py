@@ -39,7 +39,9 @@ def _load(target: str) -> type[Engine]:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        hint = " (install it with: pip install 'gouache[diffusers]')" if "diffusers" in target else ""
+        hint = (
+            " (install it with: pip install 'gouache[diffusers]')" if "diffusers" in target else ""
+        )
         raise ConfigError(f"engine {target!r} cannot be imported: {exc}{hint}") from exc
     cls = getattr(module, attr, None)
     if not (isinstance(cls, type) and issubclass(cls, Engine)):

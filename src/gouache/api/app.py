@@ -1,0 +1,126 @@
+"""The ASGI application: wires settings, the operation service and the routes together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gouache import __version__
+from gouache.api import routes_azure, routes_health, routes_links, routes_openai
+from gouache.api.auth import KeyChecker
+from gouache.api.context import AppContext
+from gouache.api.errors import install_error_handlers
+from gouache.api.wire import WireFormatter
+from gouache.config import Deployment
+from gouache.jobs.service import OperationService
+from gouache.metrics import Metrics
+from gouache.settings import Settings
+from gouache.storage import LinkSigner, load_or_create_secret
+
+log = logging.getLogger("gouache.api")
+
+STATIC = Path(__file__).parent / "static"
+
+
+class RequestMetrics:
+    """Counts requests by route template (not raw path, so ids don't explode the label set)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.metrics.requests.labels(template, scope["method"], str(status)).inc()
+
+
+async def _sweep_forever(service: OperationService, interval: float) -> None:
+    while True:
+        try:
+            removed = await asyncio.to_thread(service.sweep)
+            if removed:
+                log.info("expiry: removed %d operations and their images", removed)
+        except Exception:
+            log.exception("expiry sweep failed")
+        await asyncio.sleep(interval)
+
+
+def create_app(
+    settings: Settings,
+    deployments: dict[str, Deployment],
+    on_fatal: Callable[[str], None] | None = None,
+) -> FastAPI:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    metrics = Metrics()
+    service = OperationService(
+        settings, deployments, metrics, on_fatal=on_fatal or (lambda _m: None)
+    )
+    signer = LinkSigner(load_or_create_secret(settings.data_dir))
+    context = AppContext(
+        settings=settings,
+        deployments=deployments,
+        service=service,
+        wire=WireFormatter(settings, signer, service.images),
+        keys=KeyChecker(settings.api_keys),
+        metrics=metrics,
+        started=int(time.time()),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        service.start(asyncio.get_running_loop())
+        sweeper = asyncio.create_task(_sweep_forever(service, settings.sweep_interval_s))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            await asyncio.to_thread(service.stop)
+
+    app = FastAPI(
+        title="gouache",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.ctx = context
+    install_error_handlers(app)
+    for module in (routes_azure, routes_openai, routes_links, routes_health):
+        app.include_router(module.router)
+
+    @app.get("/", include_in_schema=False)
+    async def index(_request: Request) -> Response:
+        page = STATIC / "index.html"
+        if page.is_file():
+            return FileResponse(page, media_type="text/html", headers={"cache-control": "no-cache"})
+        return Response("gouache is running. See /docs for the API.", media_type="text/plain")
+
+    app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    return app

@@ -1,0 +1,62 @@
+"""Per-app objects the routes need, reached through `request.app.state.ctx`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from gouache.api.auth import KeyChecker
+from gouache.api.wire import WireFormatter
+from gouache.config import Deployment
+from gouache.errors import GouacheError, PayloadTooLarge
+from gouache.jobs.service import OperationService
+from gouache.jobs.store import Operation
+from gouache.metrics import Metrics
+from gouache.settings import Settings
+from gouache.validation import parse_json_object
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    deployments: dict[str, Deployment]
+    service: OperationService
+    wire: WireFormatter
+    keys: KeyChecker
+    metrics: Metrics
+    started: int = 0
+
+
+def ctx(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+async def read_json(request: Request, limit: int) -> dict:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request body is {declared} bytes; the limit is {limit} bytes.")
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The request body is over the limit of {limit} bytes.")
+        chunks.append(chunk)
+    return parse_json_object(b"".join(chunks))
+
+
+def stored_error(operation: Operation) -> GouacheError:
+    """Rebuild the error a failed operation recorded, to answer a synchronous route with it."""
+    record = operation.error or {}
+    error = GouacheError(
+        record.get("message", "The operation failed."),
+        code=record.get("code", "internalFailure"),
+        param=record.get("param"),
+        inner_error=record.get("inner_error"),
+    )
+    error.status_code = int(record.get("status_code", 500))
+    error.type = record.get("type", "server_error")
+    if "retry_after" in record:
+        error.headers = {"retry-after": str(record["retry_after"])}
+    return error

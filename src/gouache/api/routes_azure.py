@@ -1,0 +1,107 @@
+"""Azure OpenAI routes: the DALL-E 2 submit/poll operation API and the deployments route."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from gouache.api.context import ctx, read_json
+from gouache.api.generate import generate_sync
+from gouache.api.versions import (
+    ASYNC_VERSIONS,
+    DEPLOYMENT_VERSIONS,
+    async_fields,
+    deployment_fields,
+    require_version,
+)
+from gouache.errors import NotFound
+from gouache.jobs.states import UNFINISHED
+from gouache.validation import validate_generation
+
+router = APIRouter()
+
+ASYNC_DEFAULT_DEPLOYMENT = "dall-e-2"
+
+
+@router.post("/openai/images/generations:submit")
+async def submit(request: Request) -> JSONResponse:
+    app = ctx(request)
+    version = require_version(request, ASYNC_VERSIONS, "/openai/images/generations:submit")
+    app.keys.check(request)
+    body = await read_json(request, app.settings.max_body_bytes)
+    name = body.get("model") or ASYNC_DEFAULT_DEPLOYMENT
+    deployment = app.deployments.get(name) if isinstance(name, str) else None
+    if deployment is None:
+        raise NotFound(
+            f"The model '{name}' has no deployment on this server. Deployments: "
+            f"{', '.join(app.deployments)}.",
+            code="DeploymentNotFound",
+            param="model",
+        )
+    params = validate_generation(
+        body,
+        deployment.profile,
+        deployment=deployment.name,
+        allowed_fields=async_fields(),
+        surface=f"the image operation API (api-version {version})",
+        max_user_length=app.settings.max_user_length,
+    )
+    operation = app.service.submit(deployment, params)
+    location = (
+        f"{app.wire.base_url(request)}/openai/operations/images/{operation.id}"
+        f"?api-version={version}"
+    )
+    return JSONResponse(
+        {"id": operation.id, "status": operation.status.value, "created": operation.created},
+        status_code=202,
+        headers={
+            "operation-location": location,
+            "retry-after": str(app.settings.retry_after_s),
+        },
+    )
+
+
+@router.get("/openai/operations/images/{operation_id}")
+async def get_operation(operation_id: str, request: Request) -> JSONResponse:
+    app = ctx(request)
+    require_version(request, ASYNC_VERSIONS, "/openai/operations/images")
+    app.keys.check(request)
+    operation = app.service.get(operation_id)
+    headers = {}
+    if operation.status in UNFINISHED:
+        headers["retry-after"] = str(app.settings.retry_after_s)
+    return JSONResponse(app.wire.operation(request, operation), headers=headers)
+
+
+@router.delete("/openai/operations/images/{operation_id}")
+async def delete_operation(operation_id: str, request: Request) -> Response:
+    app = ctx(request)
+    require_version(request, ASYNC_VERSIONS, "/openai/operations/images")
+    app.keys.check(request)
+    app.service.delete(operation_id)
+    return Response(status_code=204)
+
+
+@router.post("/openai/deployments/{deployment_id}/images/generations")
+async def deployment_generate(deployment_id: str, request: Request) -> JSONResponse:
+    app = ctx(request)
+    version = require_version(
+        request, DEPLOYMENT_VERSIONS, "/openai/deployments/{deployment-id}/images/generations"
+    )
+    app.keys.check(request)
+    deployment = app.deployments.get(deployment_id)
+    if deployment is None:
+        raise NotFound(
+            f"The API deployment '{deployment_id}' does not exist on this server. Deployments: "
+            f"{', '.join(app.deployments)}.",
+            code="DeploymentNotFound",
+        )
+    body = await read_json(request, app.settings.max_body_bytes)
+    return await generate_sync(
+        request,
+        deployment,
+        body,
+        allowed_fields=deployment_fields(version),
+        surface=f"the deployments route at api-version {version}",
+    )

@@ -1,0 +1,49 @@
+"""OpenAI routes: /v1/images/generations and /v1/models (also under Azure's /openai/v1)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from gouache.api.context import ctx, read_json
+from gouache.api.generate import generate_sync
+from gouache.errors import NotFound
+from gouache.validation import OPENAI_FIELDS
+
+router = APIRouter()
+
+DEFAULT_MODEL = "dall-e-2"
+
+
+async def _generations(request: Request) -> JSONResponse:
+    app = ctx(request)
+    app.keys.check(request)
+    body = await read_json(request, app.settings.max_body_bytes)
+    model = body.get("model") or DEFAULT_MODEL
+    deployment = app.deployments.get(model) if isinstance(model, str) else None
+    if deployment is None:
+        raise NotFound(
+            f"The model '{model}' does not exist on this server. Models: "
+            f"{', '.join(app.deployments)}.",
+            code="model_not_found",
+            param="model",
+        )
+    return await generate_sync(
+        request, deployment, body, allowed_fields=OPENAI_FIELDS, surface="/v1/images/generations"
+    )
+
+
+async def _models(request: Request) -> JSONResponse:
+    app = ctx(request)
+    app.keys.check(request)
+    data = [
+        {"id": name, "object": "model", "created": app.started, "owned_by": "gouache"}
+        for name in app.deployments
+    ]
+    return JSONResponse({"object": "list", "data": data})
+
+
+for prefix in ("/v1", "/openai/v1"):
+    router.add_api_route(f"{prefix}/images/generations", _generations, methods=["POST"])
+    router.add_api_route(f"{prefix}/models", _models, methods=["GET"])

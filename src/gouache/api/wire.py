@@ -1,0 +1,73 @@
+"""Operations and images in their wire shapes."""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import Any
+
+from starlette.requests import Request
+
+from gouache.jobs.states import Status
+from gouache.jobs.store import Operation
+from gouache.settings import Settings
+from gouache.storage import LinkSigner, LocalImageStore
+
+
+class WireFormatter:
+    def __init__(self, settings: Settings, signer: LinkSigner, images: LocalImageStore) -> None:
+        self.settings = settings
+        self.signer = signer
+        self.images = images
+
+    def base_url(self, request: Request) -> str:
+        if self.settings.public_url:
+            return self.settings.public_url.rstrip("/")
+        return str(request.base_url).rstrip("/")
+
+    def link_expiry(self, operation: Operation) -> int:
+        if self.settings.link_ttl_s <= 0:
+            return operation.expires
+        return min(operation.expires, int(time.time()) + self.settings.link_ttl_s)
+
+    def image_url(self, base: str, operation: Operation, name: str) -> str:
+        path = f"/images/{operation.id}/{name}"
+        return f"{base}{path}?{self.signer.query(path, self.link_expiry(operation))}"
+
+    def image_items(
+        self, request: Request, operation: Operation, *, revised_prompt: bool
+    ) -> list[dict[str, Any]]:
+        assert operation.result is not None
+        as_b64 = operation.params.get("response_format") == "b64_json"
+        base = self.base_url(request)
+        items = []
+        for stored in operation.result["data"]:
+            if as_b64:
+                data = self.images.read(operation.id, stored["name"])
+                item: dict[str, Any] = {"b64_json": base64.b64encode(data).decode()}
+            else:
+                item = {"url": self.image_url(base, operation, stored["name"])}
+            if revised_prompt and "revised_prompt" in stored:
+                item["revised_prompt"] = stored["revised_prompt"]
+            items.append(item)
+        return items
+
+    def operation(self, request: Request, operation: Operation) -> dict[str, Any]:
+        """The Azure `BatchImageGenerationOperationResponse`."""
+        body: dict[str, Any] = {
+            "id": operation.id,
+            "created": operation.created,
+            "expires": operation.expires,
+            "status": operation.status.value,
+        }
+        if operation.status == Status.SUCCEEDED and operation.result is not None:
+            body["result"] = {
+                "created": operation.result["created"],
+                "data": self.image_items(request, operation, revised_prompt=False),
+            }
+        if operation.status == Status.FAILED and operation.error is not None:
+            body["error"] = {
+                "code": operation.error["code"],
+                "message": operation.error["message"],
+            }
+        return body

@@ -1,0 +1,1 @@
+"""The `gouache` command."""

@@ -1,0 +1,91 @@
+"""`gouache usage`: operations and images per end user, for abuse monitoring."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from gouache.jobs.store import OperationStore
+from gouache.settings import load_settings
+
+_RELATIVE = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_since(text: str, now: float | None = None) -> int:
+    """`7d`, `24h`, `30m`, an ISO date or datetime, or unix seconds."""
+    now = time.time() if now is None else now
+    match = _RELATIVE.match(text.strip())
+    if match:
+        return int(now - int(match.group(1)) * _UNITS[match.group(2)])
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"--since {text!r}: use 7d, 24h, 30m, an ISO date (2026-11-01) or unix seconds"
+        ) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "usage",
+        help="operations and images per end user",
+        description="Count operations and images per end user (the `user` request field).",
+    )
+    parser.add_argument("--data-dir", help="the server's data dir (default .gouache)")
+    parser.add_argument("--since", type=parse_since, default=0, help="7d, 24h, ISO date, unix s")
+    parser.add_argument("--format", choices=["table", "json"], default="table")
+    return parser
+
+
+def _when(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings(overrides={"data_dir": args.data_dir})
+    database = Path(settings.data_dir) / "gouache.db"
+    if not database.exists():
+        print(f"gouache usage: no database at {database}; is --data-dir right?", file=sys.stderr)
+        return 1
+    store = OperationStore(database)
+    try:
+        rows = store.usage(since=args.since)
+    finally:
+        store.close()
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+        return 0
+    header = ("user", "operations", "images requested", "images made", "failed", "first", "last")
+    table = [header] + [
+        (
+            row["user"] if row["user"] is not None else "(none)",
+            str(row["operations"]),
+            str(row["images_requested"] or 0),
+            str(row["images_made"] or 0),
+            str(row["failed"] or 0),
+            _when(row["first"]),
+            _when(row["last"]),
+        )
+        for row in rows
+    ]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for line in table:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        )
+    if not rows:
+        print("(no operations in this period)")
+    return 0

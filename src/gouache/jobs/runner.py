@@ -1,0 +1,263 @@
+"""Workers: threads that claim operations from the store, run an engine, and keep the results.
+
+Each deployment gets `workers` threads, each with its own engine instance, so one engine object is
+never used from two threads and the event loop never runs engine code. Submissions wake the
+deployment's workers at once through a condition variable; a slow poll of the store also picks up
+work that another process queued.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from gouache.config import Deployment
+from gouache.engines import Engine, GeneratedImage, ImageRequest, create_engine
+from gouache.errors import GouacheError
+from gouache.jobs.store import Operation, OperationStore
+from gouache.metrics import Metrics
+from gouache.storage import LocalImageStore
+
+log = logging.getLogger("gouache.jobs")
+
+ENGINE_FIELDS = (
+    "prompt",
+    "n",
+    "size",
+    "seed",
+    "quality",
+    "style",
+    "background",
+    "output_format",
+    "output_compression",
+)
+EXTENSIONS = {"image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp"}
+POLL_S = 1.0
+
+
+def engine_request(operation: Operation) -> ImageRequest:
+    params = operation.params
+    return ImageRequest(**{name: params.get(name) for name in ENGINE_FIELDS if name in params})
+
+
+def error_record(exc: BaseException) -> dict[str, Any]:
+    """What the store keeps of a failure, enough to answer with the same error later."""
+    if isinstance(exc, GouacheError):
+        record: dict[str, Any] = {
+            "code": exc.code,
+            "message": exc.message,
+            "status_code": exc.status_code,
+            "type": exc.type,
+        }
+        if exc.param:
+            record["param"] = exc.param
+        if exc.inner_error:
+            record["inner_error"] = exc.inner_error
+        if "retry-after" in exc.headers:
+            record["retry_after"] = int(exc.headers["retry-after"])
+        return record
+    return {
+        "code": "internalFailure",
+        "message": f"The engine failed: {type(exc).__name__}: {exc}",
+        "status_code": 500,
+        "type": "server_error",
+    }
+
+
+class WorkerPool:
+    def __init__(
+        self,
+        store: OperationStore,
+        images: LocalImageStore,
+        deployments: dict[str, Deployment],
+        metrics: Metrics,
+        on_finished: Callable[[str], None] = lambda _id: None,
+        on_fatal: Callable[[str], None] = lambda _msg: None,
+    ) -> None:
+        self.store = store
+        self.images = images
+        self.deployments = deployments
+        self.metrics = metrics
+        self.on_finished = on_finished
+        self.on_fatal = on_fatal
+        self._wake = {name: threading.Condition() for name in deployments}
+        self._pending = defaultdict(int)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._ready = threading.Event()
+        self._loading = sum(d.workers for d in deployments.values())
+        self._lock = threading.Lock()
+        self.engines: dict[str, list[Engine]] = defaultdict(list)
+        self.failure: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def start(self) -> None:
+        if self._loading == 0:
+            self._ready.set()
+        for deployment in self.deployments.values():
+            for index in range(deployment.workers):
+                thread = threading.Thread(
+                    target=self._run,
+                    args=(deployment, f"{deployment.name}-{index}-{uuid.uuid4().hex[:8]}"),
+                    name=f"gouache-worker-{deployment.name}-{index}",
+                    daemon=True,
+                )
+                thread.start()
+                self._threads.append(thread)
+
+    def notify(self, deployment: str) -> None:
+        condition = self._wake.get(deployment)
+        if condition is None:
+            return
+        with condition:
+            self._pending[deployment] += 1
+            condition.notify()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        for name, condition in self._wake.items():
+            with condition:
+                self._pending[name] += 1
+                condition.notify_all()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    # -- one worker -------------------------------------------------------------------------
+
+    def _run(self, deployment: Deployment, worker: str) -> None:
+        try:
+            engine = create_engine(deployment.engine, deployment.options)
+            engine.setup()
+        except Exception as exc:  # a bad model path or config must stop the server, loudly
+            message = f"deployment {deployment.name!r}: engine {deployment.engine!r} failed to load: {exc}"
+            log.error(message)
+            self.failure = message
+            self.on_fatal(message)
+            return
+        with self._lock:
+            self.engines[deployment.name].append(engine)
+            self._loading -= 1
+            if self._loading == 0:
+                self._ready.set()
+                log.info("all engines loaded")
+        try:
+            while not self._stop.is_set():
+                batch = self._next_batch(deployment, engine, worker)
+                if batch:
+                    self._run_batch(deployment, engine, worker, batch)
+        finally:
+            engine.close()
+
+    def _wait(self, deployment: str, timeout: float) -> None:
+        condition = self._wake[deployment]
+        with condition:
+            if self._pending[deployment] == 0:
+                condition.wait(timeout)
+            self._pending[deployment] = 0
+
+    def _next_batch(self, deployment: Deployment, engine: Engine, worker: str) -> list[Operation]:
+        limit = max(1, engine.max_batch_images)
+        claimed = self.store.claim(deployment.name, worker, limit=limit, max_images=limit)
+        if not claimed:
+            self._wait(deployment.name, POLL_S)
+            return []
+        if engine.batch_window_s > 0:
+            deadline = time.monotonic() + engine.batch_window_s
+            while (room := limit - sum(op.n for op in claimed)) > 0:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._wait(deployment.name, left)
+                more = self.store.claim(deployment.name, worker, limit=room, max_images=room)
+                claimed.extend(more)
+        return claimed
+
+    def _run_batch(
+        self, deployment: Deployment, engine: Engine, worker: str, claimed: list[Operation]
+    ) -> None:
+        groups: dict[Any, list[tuple[Operation, ImageRequest]]] = defaultdict(list)
+        for operation in claimed:
+            try:
+                request = engine_request(operation)
+                groups[engine.batch_key(request)].append((operation, request))
+            except Exception as exc:
+                self._fail(deployment, worker, operation, exc)
+        for group in groups.values():
+            self._run_group(deployment, engine, worker, group)
+
+    def _run_group(
+        self,
+        deployment: Deployment,
+        engine: Engine,
+        worker: str,
+        group: list[tuple[Operation, ImageRequest]],
+    ) -> None:
+        requests = [request for _, request in group]
+        started = time.perf_counter()
+        try:
+            outputs = engine.generate(requests)
+            if len(outputs) != len(requests):
+                raise RuntimeError(f"engine returned {len(outputs)} results for {len(requests)}")
+        except Exception as exc:
+            if not isinstance(exc, GouacheError):
+                log.exception("engine %s failed", deployment.engine)
+            for operation, _ in group:
+                self._fail(deployment, worker, operation, exc)
+            return
+        finally:
+            elapsed = time.perf_counter() - started
+            self.metrics.generation_seconds.labels(deployment.name).observe(elapsed)
+            self.metrics.batches.labels(deployment.name).inc()
+            self.metrics.batch_images.labels(deployment.name).observe(sum(r.n for r in requests))
+        log.debug(
+            "%s: batch of %d requests, %d images in %.3fs",
+            deployment.name,
+            len(requests),
+            sum(r.n for r in requests),
+            elapsed,
+        )
+        for (operation, _), images in zip(group, outputs, strict=True):
+            self._succeed(deployment, worker, operation, images)
+
+    def _succeed(
+        self,
+        deployment: Deployment,
+        worker: str,
+        operation: Operation,
+        images: list[GeneratedImage],
+    ) -> None:
+        try:
+            data = []
+            for index, image in enumerate(images):
+                name = self.images.put(
+                    operation.id, index, EXTENSIONS[image.media_type], image.data
+                )
+                item: dict[str, Any] = {"name": name}
+                if image.revised_prompt is not None:
+                    item["revised_prompt"] = image.revised_prompt
+                data.append(item)
+        except Exception as exc:
+            log.exception("storing images of %s failed", operation.id)
+            self._fail(deployment, worker, operation, exc)
+            return
+        if self.store.succeed(operation.id, worker, {"created": int(time.time()), "data": data}):
+            self.metrics.operations_finished.labels(deployment.name, "succeeded").inc()
+        else:  # deleted or taken over meanwhile: do not leave orphaned bytes behind
+            self.images.delete(operation.id)
+        self.on_finished(operation.id)
+
+    def _fail(
+        self, deployment: Deployment, worker: str, operation: Operation, exc: BaseException
+    ) -> None:
+        self.store.fail(operation.id, worker, error_record(exc))
+        self.metrics.operations_finished.labels(deployment.name, "failed").inc()
+        self.on_finished(operation.id)

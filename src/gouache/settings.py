@@ -1,0 +1,152 @@
+"""Every server setting, declared once: name, default, type, environment variable, help.
+
+Settings are read once at start (`load_settings`) from defaults, then the config file's `[server]`
+table, then environment variables, then command-line flags, and passed down explicitly. Nothing else
+in gouache reads the environment. docs/configuration.md is generated from this table
+(`python -m gouache.settings > docs/configuration-table.md`) and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from gouache.errors import ConfigError
+
+
+def _field(default: Any, env: str, help: str) -> Any:
+    return field(default=default, metadata={"env": env, "help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = _field("127.0.0.1", "GOUACHE_HOST", "Address to bind.")
+    port: int = _field(8000, "GOUACHE_PORT", "Port to bind.")
+    data_dir: Path = _field(
+        Path(".gouache"), "GOUACHE_DATA_DIR", "Folder for the database, images and link secret."
+    )
+    public_url: str = _field(
+        "",
+        "GOUACHE_PUBLIC_URL",
+        "Base URL clients reach this server at (for operation-location and image links). "
+        "Empty: taken from each request's Host header.",
+    )
+    api_keys: tuple[str, ...] = _field(
+        (), "GOUACHE_API_KEYS", "Comma-separated API keys. Empty: no auth, loopback only."
+    )
+    insecure_no_auth: bool = _field(
+        False,
+        "GOUACHE_INSECURE_NO_AUTH",
+        "Allow binding a non-loopback address with no API keys (anyone can generate).",
+    )
+    operation_ttl_s: int = _field(
+        86400, "GOUACHE_OPERATION_TTL_S", "Seconds an operation and its images live (Azure: 24 h)."
+    )
+    link_ttl_s: int = _field(
+        0,
+        "GOUACHE_LINK_TTL_S",
+        "Seconds an image link stays valid; 0 means until the operation expires.",
+    )
+    queue_max: int = _field(
+        64, "GOUACHE_QUEUE_MAX", "Most unfinished operations accepted; beyond it, 429."
+    )
+    retry_after_s: int = _field(
+        1, "GOUACHE_RETRY_AFTER_S", "retry-after sent with unfinished operations and on 429."
+    )
+    max_body_bytes: int = _field(
+        64 * 1024, "GOUACHE_MAX_BODY_BYTES", "Largest request body accepted."
+    )
+    max_user_length: int = _field(
+        256, "GOUACHE_MAX_USER_LENGTH", "Longest `user` (end-user id) accepted."
+    )
+    sync_timeout_s: float = _field(
+        600.0,
+        "GOUACHE_SYNC_TIMEOUT_S",
+        "How long a synchronous generation route waits for its images before answering 504.",
+    )
+    sweep_interval_s: float = _field(
+        60.0, "GOUACHE_SWEEP_INTERVAL_S", "How often expired operations and images are removed."
+    )
+    deleted_retention_s: int = _field(
+        30 * 86400,
+        "GOUACHE_DELETED_RETENTION_S",
+        "How long the record of a deleted or expired operation (user, counts) is kept for "
+        "`gouache usage`; images are gone at once.",
+    )
+    log_level: str = _field("info", "GOUACHE_LOG_LEVEL", "Log level: debug, info, warning.")
+
+    @classmethod
+    def declared(cls) -> list[tuple[str, Any, str, str, str]]:
+        """(name, default, type, env var, help) for every setting."""
+        rows = []
+        for f in fields(cls):
+            kind = f.type if isinstance(f.type, str) else f.type.__name__
+            rows.append((f.name, f.default, kind, f.metadata["env"], f.metadata["help"]))
+        return rows
+
+
+def _coerce(name: str, kind: str, value: Any) -> Any:
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            lowered = str(value).strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(value)
+        if kind == "Path":
+            return Path(value).expanduser()
+        if kind == "tuple[str, ...]":
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(item.strip() for item in items if str(item).strip())
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name!r}: cannot read {value!r} as {kind}") from exc
+
+
+def load_settings(
+    file_values: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Merge defaults < config file < environment < explicit overrides (command-line flags)."""
+    environ = os.environ if environ is None else environ
+    declared = {name: (kind, env) for name, _, kind, env, _ in Settings.declared()}
+    values: dict[str, Any] = {}
+    for name, value in (file_values or {}).items():
+        if name not in declared:
+            raise ConfigError(
+                f"unknown setting {name!r} in [server]; known: {', '.join(sorted(declared))}"
+            )
+        values[name] = _coerce(name, declared[name][0], value)
+    for name, (kind, env) in declared.items():
+        if env in environ:
+            values[name] = _coerce(name, kind, environ[env])
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = _coerce(name, declared[name][0], value)
+    return Settings(**values)
+
+
+def settings_markdown() -> str:
+    lines = [
+        "| setting | environment variable | default | type | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for name, default, kind, env, help_text in Settings.declared():
+        shown = ",".join(default) if isinstance(default, tuple) else default
+        lines.append(f"| `{name}` | `{env}` | `{shown}` | {kind} | {help_text} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(settings_markdown(), end="")

@@ -1,0 +1,52 @@
+"""Signed, expiring image links, in the spirit of a storage SAS URL.
+
+A link is `/images/{operation}/{index}.{ext}?se={expiry}&sig={hmac}`: the HMAC-SHA256, under a
+server secret kept in the data dir, covers the path and the expiry, so a link cannot be redirected
+to another image or extended, and a restart keeps old links valid until they expire.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+SECRET_FILE = "link-secret.key"
+
+
+def load_or_create_secret(data_dir: Path) -> bytes:
+    """The secret is written once with owner-only permissions; replacing it revokes every link."""
+    path = data_dir / SECRET_FILE
+    try:
+        secret = path.read_bytes()
+        if len(secret) >= 32:
+            return secret
+    except FileNotFoundError:
+        pass
+    secret = secrets.token_bytes(32)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(secret)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    return secret
+
+
+class LinkSigner:
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def signature(self, path: str, expires: int) -> str:
+        mac = hmac.new(self._secret, f"{path}\n{expires}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+    def query(self, path: str, expires: int) -> str:
+        return f"se={expires}&sig={self.signature(path, expires)}"
+
+    def verify(self, path: str, expires: int, signature: str) -> bool:
+        return hmac.compare_digest(self.signature(path, expires), signature)

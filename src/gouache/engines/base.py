@@ -65,6 +65,11 @@ class Engine(ABC):
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         self.options: dict[str, Any] = dict(options or {})
+        # Every engine's batching can be tuned from its deployment's options.
+        if "max_batch_images" in self.options:
+            self.max_batch_images = int(self.options["max_batch_images"])
+        if "batch_window_s" in self.options:
+            self.batch_window_s = float(self.options["batch_window_s"])
 
     def setup(self) -> None:  # noqa: B027 - optional hook; most light engines load nothing
         """Load weights and warm up; called once per worker before the first request."""

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    case,
     create_engine,
     event,
     func,
@@ -335,7 +336,9 @@ class OperationStore:
                 func.count().label("operations"),
                 func.sum(operations.c.n).label("images_requested"),
                 func.sum(operations.c.images).label("images_made"),
-                func.sum((operations.c.status == Status.FAILED.value) * 1).label("failed"),
+                func.sum(case((operations.c.status == Status.FAILED.value, 1), else_=0)).label(
+                    "failed"
+                ),
                 func.min(operations.c.created).label("first"),
                 func.max(operations.c.created).label("last"),
             )

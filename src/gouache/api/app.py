@@ -9,17 +9,18 @@ import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-from fastapi import FastAPI
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gouache import __version__
 from gouache.api import routes_azure, routes_health, routes_links, routes_openai
 from gouache.api.auth import KeyChecker
 from gouache.api.context import AppContext
-from gouache.api.errors import install_error_handlers
+from gouache.api.errors import EXCEPTION_HANDLERS
 from gouache.api.wire import WireFormatter
 from gouache.config import Deployment
 from gouache.jobs.service import OperationService
@@ -74,7 +75,7 @@ def create_app(
     settings: Settings,
     deployments: dict[str, Deployment],
     on_fatal: Callable[[str], None] | None = None,
-) -> FastAPI:
+) -> Starlette:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     metrics = Metrics()
     service = OperationService(
@@ -92,7 +93,7 @@ def create_app(
     )
 
     @contextlib.asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         service.start(asyncio.get_running_loop())
         sweeper = asyncio.create_task(_sweep_forever(service, settings.sweep_interval_s))
         try:
@@ -101,26 +102,25 @@ def create_app(
             sweeper.cancel()
             await asyncio.to_thread(service.stop)
 
-    app = FastAPI(
-        title="gouache",
-        version=__version__,
-        lifespan=lifespan,
-        docs_url="/docs",
-        redoc_url=None,
-        openapi_url="/openapi.json",
-    )
-    app.state.ctx = context
-    install_error_handlers(app)
-    for module in (routes_azure, routes_openai, routes_links, routes_health):
-        app.include_router(module.router)
-
-    @app.get("/", include_in_schema=False)
     async def index(_request: Request) -> Response:
         page = STATIC / "index.html"
         if page.is_file():
             return FileResponse(page, media_type="text/html", headers={"cache-control": "no-cache"})
-        return Response("gouache is running. See /docs for the API.", media_type="text/plain")
+        return Response("gouache is running.", media_type="text/plain")
 
-    app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
-    app.add_middleware(RequestMetrics, metrics=metrics)
+    routes = [
+        *routes_azure.routes,
+        *routes_openai.routes,
+        *routes_links.routes,
+        *routes_health.routes,
+        Route("/", index, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[Middleware(RequestMetrics, metrics=metrics)],
+        lifespan=lifespan,
+    )
+    app.state.ctx = context
     return app

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI
-from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from gouache.errors import GouacheError, InvalidRequest, NotFound
+from gouache.errors import GouacheError, NotFound
 
 log = logging.getLogger("gouache.api")
 
@@ -45,13 +43,6 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(error)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    first = exc.errors()[0] if exc.errors() else {}
-    where = ".".join(str(part) for part in first.get("loc", ()))
-    return error_response(InvalidRequest(f"{where}: {first.get('msg', 'invalid request')}"))
-
-
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(
@@ -59,8 +50,8 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(GouacheError, _gouache_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(Exception, _unexpected)
+EXCEPTION_HANDLERS = {
+    GouacheError: _gouache_error,
+    StarletteHTTPException: _http_error,
+    Exception: _unexpected,
+}

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from gouache.api.context import ctx, read_json
 from gouache.api.generate import generate_sync
@@ -19,12 +19,9 @@ from gouache.errors import NotFound
 from gouache.jobs.states import UNFINISHED
 from gouache.validation import validate_generation
 
-router = APIRouter()
-
 ASYNC_DEFAULT_DEPLOYMENT = "dall-e-2"
 
 
-@router.post("/openai/images/generations:submit")
 async def submit(request: Request) -> JSONResponse:
     app = ctx(request)
     version = require_version(request, ASYNC_VERSIONS, "/openai/images/generations:submit")
@@ -62,9 +59,9 @@ async def submit(request: Request) -> JSONResponse:
     )
 
 
-@router.get("/openai/operations/images/{operation_id}")
-async def get_operation(operation_id: str, request: Request) -> JSONResponse:
+async def get_operation(request: Request) -> JSONResponse:
     app = ctx(request)
+    operation_id = request.path_params["operation_id"]
     require_version(request, ASYNC_VERSIONS, "/openai/operations/images")
     app.keys.check(request)
     operation = app.service.get(operation_id)
@@ -74,18 +71,18 @@ async def get_operation(operation_id: str, request: Request) -> JSONResponse:
     return JSONResponse(app.wire.operation(request, operation), headers=headers)
 
 
-@router.delete("/openai/operations/images/{operation_id}")
-async def delete_operation(operation_id: str, request: Request) -> Response:
+async def delete_operation(request: Request) -> Response:
     app = ctx(request)
+    operation_id = request.path_params["operation_id"]
     require_version(request, ASYNC_VERSIONS, "/openai/operations/images")
     app.keys.check(request)
     app.service.delete(operation_id)
     return Response(status_code=204)
 
 
-@router.post("/openai/deployments/{deployment_id}/images/generations")
-async def deployment_generate(deployment_id: str, request: Request) -> JSONResponse:
+async def deployment_generate(request: Request) -> JSONResponse:
     app = ctx(request)
+    deployment_id = request.path_params["deployment_id"]
     version = require_version(
         request, DEPLOYMENT_VERSIONS, "/openai/deployments/{deployment-id}/images/generations"
     )
@@ -105,3 +102,15 @@ async def deployment_generate(deployment_id: str, request: Request) -> JSONRespo
         allowed_fields=deployment_fields(version),
         surface=f"the deployments route at api-version {version}",
     )
+
+
+routes = [
+    Route("/openai/images/generations:submit", submit, methods=["POST"]),
+    Route("/openai/operations/images/{operation_id}", get_operation, methods=["GET"]),
+    Route("/openai/operations/images/{operation_id}", delete_operation, methods=["DELETE"]),
+    Route(
+        "/openai/deployments/{deployment_id}/images/generations",
+        deployment_generate,
+        methods=["POST"],
+    ),
+]

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from gouache.api.context import ctx
 from gouache.metrics import CONTENT_TYPE
 
-router = APIRouter()
 
-
-@router.get("/healthz")
-async def healthz() -> JSONResponse:
+async def healthz(_request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-@router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
     app = ctx(request)
     deployments = {
@@ -39,6 +35,12 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready", "deployments": deployments})
 
 
-@router.get("/metrics")
 async def metrics(request: Request) -> Response:
     return Response(ctx(request).metrics.render(), media_type=CONTENT_TYPE)
+
+
+routes = [
+    Route("/healthz", healthz, methods=["GET"]),
+    Route("/readyz", readyz, methods=["GET"]),
+    Route("/metrics", metrics, methods=["GET"]),
+]

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import FileResponse
+from starlette.routing import Route
 
 from gouache.api.context import ctx
 from gouache.errors import Forbidden, NotFound
 
-router = APIRouter()
-
 MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
-@router.get("/images/{operation_id}/{name}")
-async def image(operation_id: str, name: str, request: Request) -> FileResponse:
+async def image(request: Request) -> FileResponse:
     app = ctx(request)
+    operation_id = request.path_params["operation_id"]
+    name = request.path_params["name"]
     expires_text = request.query_params.get("se", "")
     signature = request.query_params.get("sig", "")
     if not expires_text.isdigit() or not signature:
@@ -53,3 +52,6 @@ async def image(operation_id: str, name: str, request: Request) -> FileResponse:
         media_type=MEDIA_TYPES[name.rsplit(".", 1)[1]],
         headers={"cache-control": f"private, max-age={max_age}"},
     )
+
+
+routes = [Route("/images/{operation_id}/{name}", image, methods=["GET"])]

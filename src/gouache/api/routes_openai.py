@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from gouache.api.context import ctx, read_json
 from gouache.api.generate import generate_sync
 from gouache.errors import NotFound
 from gouache.validation import OPENAI_FIELDS
-
-router = APIRouter()
 
 DEFAULT_MODEL = "dall-e-2"
 
@@ -44,6 +42,11 @@ async def _models(request: Request) -> JSONResponse:
     return JSONResponse({"object": "list", "data": data})
 
 
-for prefix in ("/v1", "/openai/v1"):
-    router.add_api_route(f"{prefix}/images/generations", _generations, methods=["POST"])
-    router.add_api_route(f"{prefix}/models", _models, methods=["GET"])
+routes = [
+    route
+    for prefix in ("/v1", "/openai/v1")
+    for route in (
+        Route(f"{prefix}/images/generations", _generations, methods=["POST"]),
+        Route(f"{prefix}/models", _models, methods=["GET"]),
+    )
+]

@@ -22,6 +22,7 @@ async def readyz(request: Request) -> JSONResponse:
             "engine": d.engine,
             "sizes": list(d.sizes),
             "max_n": d.max_n,
+            "prompt_max": d.profile.prompt_max,
         }
         for name, d in app.deployments.items()
     }

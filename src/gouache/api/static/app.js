@@ -52,6 +52,7 @@ let deployments = {};
 let run = 0; // increases whenever a new submit or reopen supersedes the one on screen
 let controller = null;
 let shownId = null;
+let submitting = false; // between pressing Generate and the service's answer to the POST
 
 // -- storage (never fatal: private windows and full quotas throw) ----------------------------
 
@@ -83,8 +84,9 @@ const saveHistory = (list) => writeStore(STORE_HISTORY, list.slice(0, HISTORY_MA
 // -- HTTP ---------------------------------------------------------------------------------------
 
 class ApiError extends Error {
-  constructor(message, { status = 0, code = "", param = null, retryAfter = null } = {}) {
+  constructor(message, { status = 0, code = "", param = null, retryAfter = null, title = "" } = {}) {
     super(message);
+    this.title = title;
     this.status = status;
     this.code = code;
     this.param = param;
@@ -260,7 +262,7 @@ function updateCounter() {
   if (!over) {
     els.promptHelp.append("Describe the picture. ", h("kbd", { text: "Ctrl" }), " + ", h("kbd", { text: "Enter" }), " generates.");
   }
-  els.generate.disabled = over;
+  els.generate.disabled = over || submitting;
   return !over;
 }
 
@@ -404,7 +406,8 @@ const ERROR_TITLE = {
 
 function showError(err) {
   const status = err.status ?? 0;
-  const title = ERROR_TITLE[status] || (status >= 500 ? "The service had an error" : "Something went wrong");
+  const title =
+    err.title || ERROR_TITLE[status] || (status >= 500 ? "The service had an error" : "Something went wrong");
   const detail = [status ? `HTTP ${status}` : "", err.code || "", err.param ? `param: ${err.param}` : ""]
     .filter(Boolean)
     .join(" · ");
@@ -498,14 +501,15 @@ function imageCard(item, index, total, op, entry) {
     class: "expiry",
     "data-expires": expires,
     datetime: new Date(expires * 1000).toISOString(),
-    title: `The link expires ${clock(expires)}`,
+    title: `This image link expires ${clock(expires)}`,
   });
   card.append(
     h("a", { class: "frame", href: item.url, target: "_blank", rel: "noopener", "aria-label": `Open image ${index + 1} full size in a new tab` }, img),
     h("figcaption", { class: "caption" },
-      h("span", { class: "meta" }, dimsLabel, expiry),
+      dimsLabel,
       h("a", { class: "button small", href: item.url, download: filename, "aria-label": `Download image ${index + 1} of ${total}` },
-        downloadIcon(), "Download")),
+        downloadIcon(), "Download"),
+      expiry),
   );
   return card;
 }
@@ -535,7 +539,10 @@ function renderOperation(op, entry) {
     tick();
   } else if (op.status === "failed") {
     clearGrid();
-    showError(new ApiError(op.error?.message || "The operation failed without a message.", { code: op.error?.code }));
+    showError(new ApiError(op.error?.message || "The operation failed without a message.", {
+      code: op.error?.code,
+      title: "The operation failed",
+    }));
   } else if (op.status === "canceled" || op.status === "deleted") {
     clearGrid();
   }
@@ -608,11 +615,15 @@ async function generate() {
   const { token, signal } = supersede();
   shownId = null;
   highlightRecent();
+  submitting = true;
   els.generate.disabled = true;
   els.generate.classList.add("busy");
   setStep(null);
   setStatus("Submitting…", "submitting");
   showSkeleton(body.n, body.size);
+  if (window.matchMedia("(max-width: 860px)").matches) {
+    els.status.closest("section").scrollIntoView({ behavior: "smooth", block: "start" });
+  }
   els.grid.setAttribute("aria-busy", "true");
   els.opMeta.hidden = true;
   try {
@@ -635,8 +646,9 @@ async function generate() {
     shownId = entry.id;
     highlightRecent();
     showStatus(data.status, data.id);
-    els.generate.disabled = false;
+    submitting = false;
     els.generate.classList.remove("busy");
+    updateCounter();
     await poll(entry, retryAfterSeconds(response), token, signal);
   } catch (err) {
     if (err.name === "AbortError" || token !== run) return;
@@ -647,6 +659,7 @@ async function generate() {
     if (d && err.status === 401) els.keyInput.focus();
   } finally {
     if (token === run) {
+      submitting = false;
       els.generate.classList.remove("busy");
       updateCounter();
       els.grid.setAttribute("aria-busy", "false");
@@ -697,16 +710,15 @@ function renderRecent() {
       const itemError = h("p", { class: "recent-error", role: "alert", hidden: true });
       const meta = [entry.deployment, entry.size, entry.n ? plural(entry.n, "image") : ""].filter(Boolean).join(" · ");
       return h("li", { class: "recent-item", "data-id": entry.id },
-        h("div", { class: "recent-main" },
-          h("p", { class: "recent-prompt", title: entry.prompt || "", text: entry.prompt || "(empty prompt)" }),
-          h("p", { class: "recent-meta" },
-            h("span", { class: `badge status-${entry.status || "unknown"}`, text: entry.status || "unknown" }),
-            h("span", { text: meta }),
-            h("time", { class: "ago", "data-created": entry.created, datetime: new Date(entry.created * 1000).toISOString(), title: clock(entry.created), text: ago(entry.created) })),
-          itemError),
+        h("p", { class: "recent-prompt", title: entry.prompt || "", text: entry.prompt || "(empty prompt)" }),
+        h("p", { class: "recent-meta" },
+          h("span", { class: `badge status-${entry.status || "unknown"}`, text: entry.status || "unknown" }),
+          h("time", { class: "ago", "data-created": entry.created, datetime: new Date(entry.created * 1000).toISOString(), title: clock(entry.created), text: ago(entry.created) }),
+          h("span", { class: "recent-details", text: meta })),
         h("div", { class: "recent-actions" },
           h("button", { type: "button", class: "button small ghost", "data-action": "open", "aria-label": `Reopen “${label}”`, text: "Reopen" }),
-          h("button", { type: "button", class: "button small ghost danger", "data-action": "delete", "aria-label": `Delete “${label}”`, text: "Delete" })));
+          h("button", { type: "button", class: "button small ghost danger", "data-action": "delete", "aria-label": `Delete “${label}”`, text: "Delete" })),
+        itemError);
     }),
   );
   highlightRecent();
@@ -818,6 +830,19 @@ els.keyForm.addEventListener("submit", (event) => {
   if (key) clearError();
 });
 
+// the key popover closes like a menu: Escape, or a click elsewhere
+els.keyPanel.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && els.keyPanel.open) {
+    els.keyPanel.open = false;
+    els.keyPanel.querySelector("summary").focus();
+  }
+});
+document.addEventListener("click", (event) => {
+  if (els.keyPanel.open && !els.keyPanel.contains(event.target) && !event.target.closest("#error")) {
+    els.keyPanel.open = false;
+  }
+});
+
 els.keyForget.addEventListener("click", () => {
   writeStore(STORE_KEY, null);
   renderKey("Forgotten. Requests now go without a key.");
@@ -829,7 +854,7 @@ function tick() {
   const now = Date.now() / 1000;
   document.querySelectorAll("[data-expires]").forEach((node) => {
     const left = formatLeft(Number(node.dataset.expires) - now);
-    const text = left ? `link expires in ${left}` : "link expired";
+    const text = left ? `expires in ${left}` : "link expired";
     if (node.textContent !== text) node.textContent = text;
     node.closest(".card")?.classList.toggle("expired", !left);
   });
@@ -874,6 +899,6 @@ els.form.addEventListener("input", (event) => {
 renderKey();
 renderRecent();
 updateCounter();
-setInterval(tick, 1000);
+setInterval(tick, 500);
 setInterval(tickSlow, 30000);
 loadDeployments();

@@ -1,0 +1,176 @@
+"""The action's inputs, checked before any work, and where the work runs.
+
+Inputs follow the seed action, which is the DALL-E 2 operation API: checked with the service's own
+`validate_generation` and the `dall-e-2` profile, so `gouache generate` refuses exactly what a
+gouache server's `:submit` route refuses, in the same words. A remote deployment may be stricter
+(dall-e-3 takes n=1 only); its refusal comes back as a `RemoteError`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from gouache.errors import InvalidRequest
+from gouache.profiles import DALL_E_2
+from gouache.validation import ASYNC_FIELDS, validate_generation
+
+# Azure's DALL-E 2 submit/poll operation API (same list as gouache.api.versions.ASYNC_VERSIONS).
+OPERATION_API_VERSIONS = (
+    "2023-06-01-preview",
+    "2023-07-01-preview",
+    "2023-08-01-preview",
+    "2023-09-01-preview",
+    "2023-10-01-preview",
+)
+DEFAULT_API_VERSION = "2023-06-01-preview"
+DEFAULT_DEPLOYMENT = "dall-e-3"  # used on the deployments route when none is named
+DEFAULT_OUT = Path("gouache-images")
+DEFAULT_TIMEOUT_S = 300.0
+DEFAULT_RETRIES = 4
+SIZES = DALL_E_2.sizes
+MAX_N = DALL_E_2.max_n
+PROMPT_MAX = DALL_E_2.prompt_max
+USER_MAX = 256
+
+ENV_ENDPOINT = "AZURE_OPENAI_ENDPOINT"
+ENV_API_KEY = "AZURE_OPENAI_API_KEY"
+ENV_API_VERSION = "OPENAI_API_VERSION"
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The seed action's inputs; `size` None means the service's default (1024x1024)."""
+
+    prompt: str
+    n: int = 1
+    size: str | None = None
+    user: str | None = None
+    seed: int | None = None
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"prompt": self.prompt, "n": self.n}
+        for name in ("size", "user", "seed"):  # seed: gouache's extension, sent only when set
+            value = getattr(self, name)
+            if value is not None:
+                body[name] = value
+        return body
+
+    @property
+    def resolved_size(self) -> str:
+        return self.size or DALL_E_2.default_size
+
+
+def check_inputs(
+    prompt: Any, n: Any = 1, size: Any = None, user: Any = None, seed: Any = None
+) -> Inputs:
+    """Raise `InvalidRequest` (the service's message) for anything the action does not allow."""
+    body = {"prompt": prompt, "n": n, "size": size, "user": user, "seed": seed}
+    params = validate_generation(
+        body,
+        DALL_E_2,
+        deployment=DALL_E_2.name,
+        allowed_fields=ASYNC_FIELDS,
+        surface="the Generate images action",
+        max_user_length=USER_MAX,
+    )
+    return Inputs(prompt=params.prompt, n=params.n, size=size, user=params.user, seed=params.seed)
+
+
+@dataclass(frozen=True)
+class Remote:
+    endpoint: str  # scheme://host[:port][/prefix], no trailing slash
+    api_key: str | None
+    api_version: str
+    deployment: str | None
+
+    @property
+    def uses_operations(self) -> bool:
+        """The DALL-E 2 submit/poll API for 2023-06..10-preview; the deployments route after."""
+        return self.api_version in OPERATION_API_VERSIONS
+
+    def headers(self) -> dict[str, str]:
+        return {"api-key": self.api_key} if self.api_key else {}
+
+    @property
+    def submit_url(self) -> str:
+        return (
+            f"{self.endpoint}/openai/images/generations:submit"
+            f"?api-version={quote(self.api_version)}"
+        )
+
+    def operation_url(self, operation_id: str) -> str:
+        return (
+            f"{self.endpoint}/openai/operations/images/{quote(operation_id)}"
+            f"?api-version={quote(self.api_version)}"
+        )
+
+    @property
+    def deployment_url(self) -> str:
+        name = quote(self.deployment or DEFAULT_DEPLOYMENT, safe="")
+        return (
+            f"{self.endpoint}/openai/deployments/{name}/images/generations"
+            f"?api-version={quote(self.api_version)}"
+        )
+
+
+def resolve_remote(
+    endpoint: str | None,
+    api_key: str | None,
+    api_version: str | None,
+    deployment: str | None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    local: bool = False,
+) -> Remote | None:
+    """Arguments first, then AZURE_OPENAI_ENDPOINT / AZURE_OPENAI_API_KEY / OPENAI_API_VERSION.
+    None (run in-process) when no endpoint is given anywhere, or when `local` is set."""
+    if local:
+        return None
+    environ = os.environ if environ is None else environ
+    endpoint = endpoint or environ.get(ENV_ENDPOINT) or None
+    if not endpoint:
+        return None
+    parts = urlsplit(endpoint.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidRequest(
+            f"The endpoint must be an http(s) URL such as https://NAME.openai.azure.com; "
+            f"received {endpoint!r}.",
+            param="endpoint",
+            code="invalid_value",
+        )
+    if parts.query or parts.fragment:
+        raise InvalidRequest(
+            f"The endpoint is the service's base URL, without a query; received {endpoint!r}.",
+            param="endpoint",
+            code="invalid_value",
+        )
+    base = f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+    if base.endswith("/openai"):  # people paste the full API base; the routes add /openai
+        base = base[: -len("/openai")]
+    return Remote(
+        endpoint=base,
+        api_key=api_key or environ.get(ENV_API_KEY) or None,
+        api_version=api_version or environ.get(ENV_API_VERSION) or DEFAULT_API_VERSION,
+        deployment=deployment or None,
+    )
+
+
+def check_limits(timeout: Any, retries: Any) -> tuple[float, int]:
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise InvalidRequest(
+            f"'timeout' must be a number of seconds above 0; received {timeout!r}.",
+            param="timeout",
+            code="invalid_value",
+        )
+    if isinstance(retries, bool) or not isinstance(retries, int) or not 1 <= retries <= 20:
+        raise InvalidRequest(
+            f"'retries' is the most tries of one request, 1 to 20; received {retries!r}.",
+            param="retries",
+            code="invalid_value",
+        )
+    return float(timeout), retries

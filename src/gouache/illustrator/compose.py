@@ -1,0 +1,279 @@
+"""Layout: where each thing goes, how big, in which order, adapted to the aspect ratio.
+
+Subjects are expanded into instances (three dogs are three instances), grouped in rows, then
+placed by the rules a person reads into a prompt: an explicit position ("on the left") pins the
+group to a region; a relation places a group relative to another ("above", "on", "next to");
+flying things go to the sky band, everything else stands on the ground line of the scene, with a
+little seeded jitter in size and spacing so that n pictures of one prompt differ while keeping
+the arrangement the prompt asked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .colours import RGB
+from .parse import Plan, Subject
+from .scenes import Stage
+
+# Things that belong in the air rather than on the ground (layout physics, not word matching).
+AIRBORNE = (
+    "bird",
+    "airplane",
+    "plane",
+    "balloon",
+    "kite",
+    "cloud",
+    "sun",
+    "moon",
+    "star",
+    "rocket",
+    "butterfly",
+    "bee",
+    "drone",
+    "helicopter",
+    "ufo",
+    "bat",
+    "eagle",
+    "dove",
+    "parachute",
+    "satellite",
+    "comet",
+    "planet",
+    "owl",
+    "parrot",
+    "feather",
+    "flying",
+)
+POSITION_XY = {
+    "left": (0.25, None),
+    "right": (0.75, None),
+    "center": (0.5, None),
+    "top": (None, 0.27),
+    "bottom": (None, 0.8),
+    "top-left": (0.2, 0.22),
+    "top-right": (0.8, 0.22),
+    "bottom-left": (0.2, 0.8),
+    "bottom-right": (0.8, 0.8),
+}
+
+
+@dataclass
+class Placement:
+    """One glyph to draw: centre, size (pixels, the glyph's em size), colour and layer."""
+
+    subject: int
+    cx: float
+    cy: float
+    size: float
+    colour: RGB
+    grounded: bool
+    layer: int = 0
+
+
+def airborne(subject: Subject) -> bool:
+    words = subject.concept.name.split() + subject.phrase.split()
+    return any(w.startswith(AIRBORNE) for w in words)
+
+
+def layout(
+    plan: Plan,
+    stage: Stage,
+    width: int,
+    height: int,
+    rng: np.random.Generator,
+    colour_for: list[list[RGB]],
+    region: tuple[float, float, float, float] | None = None,
+) -> list[Placement]:
+    """Place every instance of every subject. `region` (x0, y0, x1, y1 in pixels) confines the
+    layout, e.g. to the right part of a slide whose left part is kept for a title."""
+    x0, y0, x1, y1 = region or (0.0, 0.0, float(width), float(height))
+    rw, rh = x1 - x0, y1 - y0
+    short = min(rw, rh)
+    subjects = plan.subjects
+    if not subjects:
+        return []
+    # Groups in reading order; relations chain them (A above B -> A's group sits over B's).
+    total = sum(min(s.count, 12) for s in subjects)
+    free_groups = [
+        i for i, s in enumerate(subjects) if s.position is None and not is_related(i, plan)
+    ]
+    # Base size: one thing fills about half the short side; many things share the width.
+    row_capacity = max(1, min(total, 4 if rw >= rh else 3))
+    base = min(short * 0.55, rw * 0.86 / (row_capacity + 0.2 * (row_capacity - 1)))
+    if stage.surface is not None:
+        base = min(base, short * 0.34)
+    placements: list[Placement] = []
+    centres: dict[int, tuple[float, float, float]] = {}  # group -> (cx, cy, size)
+    order = layout_order(plan)
+    slots = np.linspace(0, 1, len(free_groups) + 2)[1:-1] if free_groups else []
+    slot_of = {g: float(s) for g, s in zip(free_groups, slots, strict=True)}
+    for g in order:
+        subject = subjects[g]
+        count = min(subject.count, 12)
+        size = base * subject.size * (0.92 if count > 1 else 1.0)
+        if count > 4:
+            size *= 0.75
+        flying = airborne(subject)
+        # Group centre.
+        cx = x0 + rw * slot_of.get(g, 0.5)
+        ground = stage.surface[0] if stage.surface is not None and not flying else stage.ground
+        ground = min(max(ground, y0 + size * 0.9), y1 - size * 0.08)
+        cy = ground - size * 0.5
+        if flying:
+            cy = y0 + (stage.sky_top + stage.sky_bottom) / 2 * (rh / height)
+        if subject.position:
+            px, py = POSITION_XY[subject.position]
+            if subject.position.startswith("top"):
+                flying = True  # pinned up high: it floats, no ground shadow
+                size *= 0.75
+            if px is not None:
+                cx = x0 + rw * px
+            if py is not None:
+                cy = y0 + rh * py
+        anchor = related_anchor(g, plan)
+        if anchor is not None and anchor[0] in centres:
+            relation, (ax, ay, asize) = anchor[1], centres[anchor[0]]
+            if relation == "above":
+                cx, cy = ax, ay - asize * 0.5 - size * 0.62
+            elif relation == "below":
+                cx, cy = ax, ay + asize * 0.5 + size * 0.55
+            elif relation == "on":
+                size = min(size, asize * 0.6)
+                cx, cy = ax, ay - asize * 0.42 - size * 0.5
+            elif relation in ("beside", "right of", "left of"):
+                # Beside the anchor's whole row, not just its centre.
+                anchor_half = group_half_width(subjects[anchor[0]].count, asize)
+                half = group_half_width(count, size)
+                side = -1 if relation == "left of" else 1
+                cx = ax + side * (anchor_half + half + size * 0.12)
+                cy = ay + (asize - size) * 0.5 if not flying else cy
+            elif relation == "front":
+                cx, cy = ax + asize * 0.25, ay + asize * 0.28
+                size = max(size, asize * 0.8)
+            elif relation == "behind":
+                cx, cy = ax - asize * 0.3, ay - asize * 0.2
+                size = min(size, asize * 0.8)
+        colours = colour_for[g]
+        placements.extend(row(g, count, cx, cy, size, colours, not flying, rng, (x0, y0, x1, y1)))
+        group = [p for p in placements if p.subject == g]
+        centres[g] = (
+            float(np.mean([p.cx for p in group])),
+            float(np.mean([p.cy for p in group])),
+            max(p.size for p in group),
+        )
+    # Keep the whole arrangement inside the frame: shrink and shift if needed; centre it when
+    # the prompt pinned nothing to a side.
+    centre = all(s.position is None for s in subjects)
+    return fit(placements, (x0, y0, x1, y1), centre)
+
+
+def group_half_width(count: int, size: float) -> float:
+    per_row = min(count, 5)
+    return ((per_row - 1) * size * 1.08 + size) / 2
+
+
+def row(
+    g: int,
+    count: int,
+    cx: float,
+    cy: float,
+    size: float,
+    colours: list[RGB],
+    grounded: bool,
+    rng: np.random.Generator,
+    frame: tuple[float, float, float, float],
+) -> list[Placement]:
+    """Lay `count` copies in one row (or a few rows), centred on (cx, cy), slightly varied."""
+    x0, _, x1, _ = frame
+    per_row = count if count <= 5 else int(np.ceil(count / np.ceil(count / 5)))
+    rows = int(np.ceil(count / per_row))
+    spacing = size * (1.08 if grounded else 1.25)
+    width = (per_row - 1) * spacing
+    limit = (x1 - x0) * 0.9
+    if width + size > limit and per_row > 1:
+        scale = limit / (width + size)
+        size *= scale
+        spacing *= scale
+    out = []
+    for k in range(count):
+        r, c = divmod(k, per_row)
+        in_row = min(per_row, count - r * per_row)
+        x = cx + (c - (in_row - 1) / 2) * spacing
+        y = cy + (r - (rows - 1) / 2) * size * 0.95
+        jitter = 1.0 if count == 1 else float(rng.uniform(0.9, 1.06))
+        dy = 0.0 if grounded or count == 1 else float(rng.uniform(-0.25, 0.25)) * size
+        x += 0.0 if count == 1 else float(rng.uniform(-0.05, 0.05)) * size
+        s = size * jitter
+        if grounded:
+            y += (size - s) * 0.5  # keep feet on the same line
+        out.append(Placement(g, x, y + dy, s, colours[k % len(colours)], grounded, layer=r))
+    return out
+
+
+def fit(
+    placements: list[Placement], frame: tuple[float, float, float, float], centre: bool = False
+) -> list[Placement]:
+    if not placements:
+        return placements
+    x0, y0, x1, y1 = frame
+    margin = min(x1 - x0, y1 - y0) * 0.04
+    left = min(p.cx - p.size * 0.5 for p in placements)
+    right = max(p.cx + p.size * 0.5 for p in placements)
+    top = min(p.cy - p.size * 0.5 for p in placements)
+    bottom = max(p.cy + p.size * 0.5 for p in placements)
+    scale = min(
+        1.0,
+        (x1 - x0 - 2 * margin) / max(1.0, right - left),
+        (y1 - y0 - 2 * margin) / max(1.0, bottom - top),
+    )
+    mx, my = (left + right) / 2, (top + bottom) / 2
+    for p in placements:
+        p.cx = mx + (p.cx - mx) * scale
+        p.cy = my + (p.cy - my) * scale
+        p.size *= scale
+    left = min(p.cx - p.size * 0.5 for p in placements)
+    right = max(p.cx + p.size * 0.5 for p in placements)
+    top = min(p.cy - p.size * 0.5 for p in placements)
+    bottom = max(p.cy + p.size * 0.5 for p in placements)
+    dx = max(0.0, x0 + margin - left) - max(0.0, right - (x1 - margin))
+    if centre:
+        dx = (x0 + x1) / 2 - (left + right) / 2
+    dy = max(0.0, y0 + margin - top) - max(0.0, bottom - (y1 - margin))
+    for p in placements:
+        p.cx += dx
+        p.cy += dy
+    return placements
+
+
+def is_related(g: int, plan: Plan) -> bool:
+    return related_anchor(g, plan) is not None
+
+
+def related_anchor(g: int, plan: Plan) -> tuple[int, str] | None:
+    """(other group, relation as seen from g) when g is placed relative to another group."""
+    subject = plan.subjects[g]
+    if subject.relation and subject.anchor is not None and subject.relation not in ("in", "for"):
+        if subject.relation in ("beside", "left of"):
+            # "A next to B": B is placed to the right of A; A itself is free.
+            return None
+        return subject.anchor, subject.relation
+    for other, s in enumerate(plan.subjects):
+        if s.anchor == g and s.relation in ("beside", "left of"):
+            return other, "right of" if s.relation == "beside" else "right of"
+    return None
+
+
+def layout_order(plan: Plan) -> list[int]:
+    """Anchors before the things placed relative to them."""
+    order: list[int] = []
+    pending = list(range(len(plan.subjects)))
+    for _ in range(len(pending) + 1):
+        for g in list(pending):
+            anchor = related_anchor(g, plan)
+            if anchor is None or anchor[0] in order or anchor[0] not in pending:
+                order.append(g)
+                pending.remove(g)
+    return order + pending

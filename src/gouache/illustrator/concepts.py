@@ -1,0 +1,133 @@
+"""The catalogue of drawable things and the retrieval that maps prompt words onto it.
+
+Matching is by meaning, with the distilled MiniLM encoder: a phrase from the prompt is embedded and
+compared with the precomputed embeddings of every glyph name ("puppy" lands on a dog, "automobile"
+on a car). Exact names still win outright, and a light preference for the Noto Emoji drawings
+(full figures, which read as illustrations) over the MDI icons (symbols) breaks near-ties.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .encoder import DATA, StaticEncoder, shared_encoder
+
+# A phrase whose best match scores below this is treated as "not understood" rather than drawn
+# as a random icon: the distilled encoder gives unrelated single words scores of 0.1-0.35.
+MIN_SCORE = 0.56
+EMOJI_BONUS = 0.04
+EXACT_BONUS = 0.3
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One drawable thing: which glyph of which font, and how sure the match is."""
+
+    name: str
+    font: str
+    codepoint: int
+    outline: int = 0
+    score: float = 1.0
+
+
+class ConceptIndex:
+    def __init__(self, encoder: StaticEncoder | None = None) -> None:
+        self.encoder = encoder or shared_encoder()
+        catalogue = json.loads((DATA / "concepts.json").read_text())
+        self.names: list[str] = catalogue["names"]
+        self.fonts: list[str] = catalogue["fonts"]
+        self.codepoints: list[int] = catalogue["codepoints"]
+        self.outlines: list[int] = catalogue["outlines"]
+        self.vectors = np.load(DATA / "concepts.npz")["vectors"].astype(np.float32)
+        self.bias = np.where(np.array(self.fonts) == "emoji", EMOJI_BONUS, 0.0).astype(np.float32)
+        # Shorter names are the plain thing ("dog"), longer ones a variant ("dog side off").
+        lengths = np.array([len(n.split()) for n in self.names], dtype=np.float32)
+        self.bias -= 0.015 * (lengths - 1)
+        self.exact: dict[str, int] = {}
+        self.exact_all: dict[str, list[int]] = {}
+        self.name_words = {word for name in self.names for word in name.split()}
+        for index, name in enumerate(self.names):
+            self.exact.setdefault(name, index)
+            self.exact_all.setdefault(name, []).append(index)
+
+    def exact_index(self, phrase: str) -> int | None:
+        """The catalogue row whose name is exactly this phrase (or its singular), if any."""
+        phrase = " ".join(phrase.lower().split())
+        found = self.exact.get(phrase)
+        return found if found is not None else self.exact.get(singular(phrase))
+
+    def is_word(self, word: str) -> bool:
+        """Whether the encoder's vocabulary knows the word whole (or its singular): a word it
+        must split into fragments ("asdf" -> "as", "##df") is noise to the embedding."""
+        vocab = self.encoder.tokenizer
+        return any(
+            form in self.name_words or vocab.token_to_id(form) is not None
+            for form in (word, singular(word))
+        )
+
+    def concept(self, index: int, score: float) -> Concept:
+        return Concept(
+            self.names[index],
+            self.fonts[index],
+            self.codepoints[index],
+            self.outlines[index],
+            score,
+        )
+
+    def search(self, phrase: str, k: int = 5) -> list[Concept]:
+        """Best matches for a phrase, best first, with cosine-based scores."""
+        phrase = " ".join(phrase.lower().split())
+        if not phrase:
+            return []
+        query = self.encoder.encode_one(singular(phrase))
+        if not query.any():
+            return []
+        scores = self.vectors @ query + self.bias
+        for form in dict.fromkeys((phrase, singular(phrase))):
+            for index in self.exact_all.get(form, ()):
+                scores[index] += EXACT_BONUS
+        top = np.argpartition(-scores, min(k, len(scores) - 1))[:k]
+        top = top[np.argsort(-scores[top])]
+        return [self.concept(int(i), float(scores[i])) for i in top]
+
+    def best(self, phrase: str) -> Concept | None:
+        """The match for a phrase, or None when nothing is close enough to draw honestly."""
+        found = self.search(phrase, k=1)
+        if not found or found[0].score < MIN_SCORE:
+            return None
+        if found[0].score < 1.0 and not any(self.is_word(w) for w in phrase.lower().split()):
+            # Letters that are no English word ("zzzqq") embed to noise: draw no thing.
+            return None
+        return found[0]
+
+
+def singular(phrase: str) -> str:
+    """Crude English singular of the last word: enough for "dogs", "boxes", "puppies"."""
+    words = phrase.split()
+    if not words:
+        return phrase
+    last = words[-1]
+    if last.endswith("ies") and len(last) > 4:
+        last = last[:-3] + "y"
+    elif last.endswith(("ches", "shes", "sses", "xes")):
+        last = last[:-2]
+    elif last.endswith("s") and not last.endswith(("ss", "us", "is")) and len(last) > 3:
+        last = last[:-1]
+    return " ".join([*words[:-1], last])
+
+
+@lru_cache(maxsize=1)
+def shared_index() -> ConceptIndex:
+    return ConceptIndex()
+
+
+def find_concepts(text: str) -> list[Concept]:
+    """The retrieval the illustrator uses for the things in a prompt (see parse.py for how a
+    prompt is cut into phrases). Exposed for tests and the gallery."""
+    from .parse import parse
+
+    return [subject.concept for subject in parse(text).subjects if subject.concept is not None]

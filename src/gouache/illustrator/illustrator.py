@@ -1,0 +1,487 @@
+"""The Illustrator: prompt in, picture and a sentence of what was understood out.
+
+The steps are deliberately separate (and timed separately by bench/builtin.py): understand
+(parse.py with the encoder), lay out (scenes.py decides the stage, compose.py places things),
+rasterise (render.py, figures.py, designs.py), and finish (styles.py). The random generator is
+seeded from the seed and the prompt, so a seed reproduces the bytes and n seeds give n variants.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image
+
+from . import colours
+from .colours import RGB, contrast_ink, luminance, mix, shade
+from .compose import Placement, layout
+from .concepts import Concept, shared_index
+from .designs import abstract_background, brand_board, pattern_background
+from .figures import draw_placement
+from .parse import STYLES, Plan, parse
+from .render import Canvas
+from .scenes import Context, Stage, draw_setting, studio
+from .styles import Style, default_palette, finish, neon_palette, style_named
+
+SIZE_LIMIT = 4096
+
+
+@dataclass
+class Drawing:
+    """A finished picture and the sentence saying what the illustrator understood."""
+
+    image: Image.Image
+    understood: str
+
+
+@lru_cache(maxsize=256)
+def understand(prompt: str) -> Plan:
+    """Parse once per distinct prompt: n pictures of one prompt share the reading."""
+    return parse(prompt)
+
+
+class Illustrator:
+    """Draws flat vector illustrations offline. Cheap to construct; data loads on first use."""
+
+    def __init__(self) -> None:
+        self._ready = False
+
+    def load(self) -> None:
+        shared_index()
+        self._ready = True
+
+    def draw(
+        self,
+        prompt: str,
+        *,
+        width: int,
+        height: int,
+        seed: int,
+        style: str | None = None,
+        transparent: bool = False,
+    ) -> Drawing:
+        if not (0 < width <= SIZE_LIMIT and 0 < height <= SIZE_LIMIT):
+            raise ValueError(f"size {width}x{height} is outside 1..{SIZE_LIMIT} pixels per side")
+        if not self._ready:
+            self.load()
+        plan = understand(prompt or "")
+        style_name = style if style in STYLES else plan.style
+        # Two streams: the scene's depends on the seed and the kind of scene only, so adding a
+        # thing to a prompt keeps its landscape; the layout's also depends on the whole prompt.
+        scene_key = f"{plan.setting}|{plan.time}|{plan.purpose}|{plan.background}|{plan.palette}"
+        scene_rng = np.random.default_rng([seed & 0xFFFFFFFF, zlib.crc32(scene_key.encode())])
+        rng = np.random.default_rng([seed & 0xFFFFFFFF, zlib.crc32(prompt.encode("utf-8"))])
+        sketch = Sketch(plan, style_name, width, height, rng, transparent, scene_rng)
+        sketch.stage_and_layout()
+        image = sketch.rasterise()
+        return Drawing(image=image, understood=describe(plan, style_name, sketch))
+
+
+class Sketch:
+    """One picture in progress: the state shared by the layout and rasterising steps."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        style_name: str,
+        width: int,
+        height: int,
+        rng: np.random.Generator,
+        transparent: bool,
+        scene_rng: np.random.Generator | None = None,
+    ) -> None:
+        self.plan, self.rng, self.transparent = plan, rng, transparent
+        self.scene_rng = scene_rng or rng
+        self.width, self.height = width, height
+        mono = None
+        if style_name == "monochrome":
+            given = [c for s in plan.subjects for c in s.colours] + plan.palette
+            mono = given[0] if given else None
+        self.style: Style = style_named(style_name, mono)
+        self.palette = self.choose_palette()
+        background = plan.background if plan.background is not None else (255, 255, 255)
+        self.canvas = Canvas(width, height, background, track_alpha=transparent)
+        self.ctx = Context(
+            self.canvas, self.scene_rng, self.style, self.palette, plan.time, plan.background
+        )
+        self.stage: Stage | None = None
+        self.placements: list[Placement] = []
+        self.purpose = plan.purpose
+        self.clear: tuple[float, float, float, float] | None = None
+
+    def choose_palette(self) -> list[RGB]:
+        plan = self.plan
+        if self.style.name == "neon" and not plan.palette:
+            return neon_palette(self.scene_rng)
+        palette = list(plan.palette)
+        if not palette and plan.background is not None and plan.purpose != "product":
+            # "A blue background": decorate in tones of that blue, not in foreign hues.
+            base = plan.background
+            return [
+                base,
+                shade(base, -0.3),
+                shade(base, 0.25),
+                shade(base, -0.55),
+                shade(base, 0.45),
+            ]
+        if len(palette) < 3:
+            designer = default_palette(self.scene_rng)
+            if palette:
+                # Extend the asked-for colours with tints of themselves rather than foreign hues.
+                base = palette[0]
+                palette += [shade(base, -0.55), shade(base, 0.35), mix(base, designer[0], 0.5)]
+            else:
+                palette = designer
+        return palette
+
+    def subject_colours(self) -> list[list[RGB]]:
+        out = []
+        accents = [c for c in self.palette if 0.12 < luminance(c) < 0.85] or self.palette
+        floor = self.stage.floor_colour if self.stage is not None else (255, 255, 255)
+        if self.plan.background is not None:
+            floor = self.plan.background
+        # Prefer the palette colours that stand out from the ground they will stand on.
+        dark_scene = self.plan.time == "night" or self.style.dark or self.plan.setting == "space"
+
+        def standout(c: RGB) -> float:
+            penalty = 120.0 if dark_scene and luminance(c) < 0.3 else 0.0
+            return colours.distance(c, floor) - penalty
+
+        accents = sorted(accents, key=lambda c: -standout(c))[:3]
+        offset = int(self.rng.integers(len(accents)))
+        for g, subject in enumerate(self.plan.subjects):
+            wanted = subject.colours or natural_colour(subject.concept)
+            if not wanted:
+                wanted = [accents[(g + offset) % len(accents)]]
+            tint = self.style.tint
+            if self.style.glow:
+                wanted = [c if luminance(c) > 0.3 else mix(c, (255, 255, 255), 0.4) for c in wanted]
+                tint = self.style.tint
+            out.append([tint(c) for c in wanted])
+        return out
+
+    # -- layout ------------------------------------------------------------------------------
+    def stage_and_layout(self) -> None:
+        plan, ctx, w, h = self.plan, self.ctx, self.width, self.height
+        region = None
+        if self.purpose == "product" or (plan.setting == "studio"):
+            self.stage = studio(ctx) if not self.transparent else Stage(h * 0.78, h * 0.1, h * 0.4)
+            if not self.transparent:
+                region = self.product_props()
+        elif self.purpose == "slide":
+            self.clear = (
+                abstract_background(ctx, self.palette, keep_clear=True)
+                if not self.transparent
+                else None
+            )
+            if plan.setting not in (None, "gradient", "pattern", "studio") and not self.transparent:
+                self.stage = draw_setting(ctx, plan.setting)
+                self.clear = (w * 0.06, h * 0.12, w * 0.55, h * 0.5)
+            else:
+                self.stage = Stage(h * 0.7, h * 0.15, h * 0.45)
+            if w >= h:
+                region = (w * 0.58, h * 0.12, w * 0.96, h * 0.92)
+            else:
+                region = (w * 0.08, h * 0.5, w * 0.92, h * 0.94)
+        elif self.purpose == "brand" or self.purpose == "pattern":
+            self.stage = Stage(h * 0.7, h * 0.1, h * 0.4)
+            return
+        elif self.purpose == "abstract":
+            if not self.transparent:
+                abstract_background(ctx, self.palette, keep_clear=False)
+            self.stage = Stage(h * 0.7, h * 0.1, h * 0.4)
+            return
+        else:
+            if self.transparent:
+                self.stage = Stage(h * 0.8, h * 0.1, h * 0.4)
+            else:
+                setting = plan.setting
+                if setting is None and plan.surface in ("table", "desk", "shelf", "counter"):
+                    setting = "office"  # a table stands indoors unless the prompt says otherwise
+                self.stage = draw_setting(ctx, setting)
+        if plan.surface and plan.subjects:
+            self.stage.surface = self.draw_surface()
+        self.placements = layout(plan, self.stage, w, h, self.rng, self.subject_colours(), region)
+
+    def product_props(self) -> tuple[float, float, float, float] | None:
+        """Product shots vary by seed in the ways a designer would: a soft disc or arch behind
+        the product, a podium under it, or an off-centre placement that leaves room for copy.
+        Returns the region the product is confined to (None = the whole picture)."""
+        c, w, h, rng = self.canvas, self.width, self.height, self.scene_rng
+        colours_given = [col for s in self.plan.subjects for col in s.colours]
+        accent = colours_given[0] if colours_given else self.palette[0]
+        base = self.stage.floor_colour
+        strength = 0.07 if luminance(base) > 0.8 else 0.25 if luminance(base) > 0.2 else 0.12
+        tint = mix(base, self.style.tint(accent), strength)
+        variant = int(rng.integers(4))
+        short = c.short
+        centre = self.stage.ground - short * 0.27
+        if variant == 0:
+            c.circle(w * 0.5, centre, short * rng.uniform(0.33, 0.4), tint, background=True)
+        elif variant == 1:
+            top = h * 0.2
+            c.rounded_rect(
+                (w * 0.5 - short * 0.32, top, w * 0.5 + short * 0.32, self.stage.ground),
+                short * 0.32,
+                tint,
+                background=True,
+            )
+        elif variant == 2:
+            podium = shade(base, 0.06) if luminance(base) > 0.3 else shade(base, -0.15)
+            top = self.stage.ground - short * 0.02
+            rx = short * 0.3
+            c.rect(
+                (w / 2 - rx, top, w / 2 + rx, top + short * 0.1),
+                shade(podium, 0.05),
+                background=True,
+            )
+            c.ellipse(
+                w / 2, top + short * 0.1, rx, short * 0.035, shade(podium, 0.05), background=True
+            )
+            c.ellipse(w / 2, top, rx, short * 0.035, podium, background=True)
+        else:
+            side = 0.62 if rng.random() < 0.5 else 0.38
+            c.circle(w * side, centre, short * 0.36, tint, opacity=0.9, background=True)
+            return (w * (side - 0.36), 0.0, w * (side + 0.36), float(h))
+        return None
+
+    def draw_surface(self) -> tuple[float, float, float]:
+        """A table or desk top that things stand on, drawn across the lower part of the stage."""
+        c, w, h = self.canvas, self.width, self.height
+        wood = self.style.tint(
+            self.plan.palette[0]
+            if self.plan.palette
+            else [(176, 124, 82), (196, 150, 108), (120, 134, 150)][int(self.rng.integers(3))]
+        )
+        top = h * (0.7 if h <= w else 0.66)
+        x0, x1 = w * 0.08, w * 0.92
+        thick = c.short * 0.035
+        c.rounded_rect((x0, top, x1, top + thick), thick * 0.3, shade(wood, -0.12))
+        c.rect(
+            (x0 + thick * 0.3, top + thick * 0.75, x1 - thick * 0.3, top + thick), shade(wood, 0.15)
+        )
+        for lx in (x0 + w * 0.05, x1 - w * 0.05 - thick * 0.8):
+            c.rect((lx, top + thick, lx + thick * 0.8, h), shade(wood, 0.25))
+        if self.plan.surface == "desk":
+            c.rect((x1 - w * 0.3, top + thick, x1 - w * 0.05, top + thick + h * 0.16), wood)
+            c.rect(
+                (x1 - w * 0.3, top + thick + h * 0.08, x1 - w * 0.05, top + thick + h * 0.085),
+                shade(wood, 0.25),
+            )
+        return top + thick * 0.15, x0, x1
+
+    # -- rasterising ------------------------------------------------------------------------
+    def rasterise(self) -> Image.Image:
+        plan, canvas = self.plan, self.canvas
+        if self.purpose == "brand":
+            motifs = [s.concept for s in plan.subjects]
+            brand_board(self.ctx, self.palette, motifs, self.style, self.transparent)
+        elif self.purpose == "pattern":
+            motif = plan.subjects[0].concept if plan.subjects else None
+            pattern_background(self.ctx, self.palette, plan.pattern, motif, self.style)
+        floor = self.stage.floor_colour if self.stage else (200, 200, 200)
+        if self.purpose == "product" and plan.background is not None:
+            floor = plan.background
+        drop = self.purpose in ("product", "slide")
+        for placement in sorted(self.placements, key=lambda p: (p.layer, p.cy + p.size * 0.5)):
+            concept = plan.subjects[placement.subject].concept
+            draw_placement(canvas, placement, concept, self.style, floor, drop_shadow=drop)
+        image = finish(canvas.image, self.style) if not self.transparent else canvas.image
+        if self.transparent:
+            image = unblend(image, canvas.alpha, self.plan.background or (255, 255, 255))
+        return image
+
+
+def natural_colour(concept: Concept) -> list[RGB]:
+    """Some glyph names carry their colour ("red apple", "green book"); use it."""
+    for word in concept.name.split():
+        if word in colours.BASIC:
+            found = colours.lookup(word, fuzzy=False)
+            if found is not None:
+                return [found]
+    return []
+
+
+def unblend(image: Image.Image, alpha: Image.Image | None, background: RGB) -> Image.Image:
+    """Turn a picture drawn over a known colour into RGBA over nothing: edge pixels were mixed
+    with the background, so that share is taken out again (no grey fringes)."""
+    if alpha is None:
+        return image.convert("RGBA")
+    a = np.asarray(alpha, dtype=np.float32)[..., None] / 255.0
+    rgb = np.asarray(image, dtype=np.float32)
+    bg = np.array(background, dtype=np.float32)
+    safe = np.maximum(a, 1e-3)
+    out = np.where(a > 0, (rgb - bg * (1.0 - a)) / safe, 0.0)
+    rgba = np.concatenate([np.clip(out, 0, 255), a * 255.0], axis=2).round().astype(np.uint8)
+    return Image.fromarray(rgba, "RGBA")
+
+
+def describe(plan: Plan, style_name: str, sketch: Sketch) -> str:
+    """A short English sentence of what was drawn; returned as the `revised_prompt`."""
+    parts = []
+    for subject in plan.subjects:
+        name = subject.concept.name
+        for prefix in ("food ", "shoe "):
+            if name.startswith(prefix) and len(name.split()) > 1:
+                name = name[len(prefix) :] + (" shoe" if prefix == "shoe " else "")
+        count = subject.count
+        words = []
+        if subject.size < 0.8:
+            words.append("small")
+        elif subject.size > 1.2:
+            words.append("large")
+        if subject.colours:
+            named = dict.fromkeys(colours.name_of(c) for c in subject.colours)
+            words.extend(n for n in named if n not in name.split())
+        noun = " ".join([*words, name])
+        phrase = f"{number_word(count)} {plural(noun)}" if count > 1 else f"{article(noun)} {noun}"
+        if subject.position:
+            phrase += f" {position_phrase(subject.position)}"
+        rel = {
+            "beside": "next to",
+            "front": "in front of",
+            "on": "on",
+            "above": "above",
+            "below": "below",
+            "behind": "behind",
+            "left of": "left of",
+            "right of": "right of",
+        }.get(subject.relation or "")
+        if parts and parts[-1].endswith(" \x00"):
+            parts[-1] = parts[-1][:-1] + phrase
+        else:
+            parts.append(phrase)
+        if rel and subject.anchor is not None and subject.anchor < len(plan.subjects):
+            parts[-1] += f" {rel} \x00"
+    parts = [p.replace(" \x00", "") for p in parts]
+    things = join(parts)
+    purpose = sketch.purpose
+    if purpose == "brand":
+        text = "a brand board" + (f" featuring {things}" if things else "")
+    elif purpose == "pattern":
+        kind = {
+            "stripes": "striped",
+            "dots": "polka-dot",
+            "dotted": "polka-dot",
+            "grid": "grid",
+            "checkered": "checkered",
+            "waves": "wavy",
+            "confetti": "confetti",
+        }.get(plan.pattern or "", "geometric")
+        text = f"a pattern of {things}" if things else f"a {kind} pattern"
+    elif purpose == "slide":
+        text = "a slide background with space for a title" + (f", with {things}" if things else "")
+    elif purpose == "abstract":
+        text = things or "an abstract background"
+    else:
+        text = things or (f"a {setting_noun(plan.setting)}" if plan.setting else "an illustration")
+    if plan.surface:
+        text += f" on a {plan.surface}"
+    if (
+        things
+        and purpose in ("scene", "slide")
+        and plan.setting
+        and plan.setting not in ("gradient", "pattern")
+    ):
+        text += f" {setting_phrase(plan.setting)}"
+    elif purpose == "scene" and not plan.setting and not sketch.transparent:
+        text += " under an open sky"
+    if plan.time != "day":
+        text += {"sunrise": " at sunrise", "sunset": " at sunset", "night": " at night"}[plan.time]
+    if plan.background is not None and purpose != "brand":
+        text += f" on a {colours.name_of(plan.background)} background"
+    if plan.palette and purpose in ("brand", "slide", "abstract", "pattern", "scene"):
+        names = list(dict.fromkeys(colours.name_of(c) for c in plan.palette))
+        text += f" in {join(names)}"
+    if sketch.transparent:
+        text += " on a transparent background"
+    return f"{text}, {style_name} style"
+
+
+def setting_phrase(setting: str) -> str:
+    return {
+        "sky": "under an open sky",
+        "ocean": "on the ocean",
+        "beach": "on a beach",
+        "forest": "in a forest",
+        "mountains": "in the mountains",
+        "snow": "in a snowy landscape",
+        "desert": "in the desert",
+        "city": "in front of a city skyline",
+        "space": "in outer space",
+        "office": "in an office",
+        "studio": "in a studio",
+    }.get(setting, "")
+
+
+def setting_noun(setting: str) -> str:
+    return {
+        "sky": "landscape under an open sky",
+        "ocean": "seascape",
+        "beach": "beach",
+        "forest": "forest",
+        "mountains": "mountain landscape",
+        "snow": "snowy landscape",
+        "desert": "desert landscape",
+        "city": "city skyline",
+        "space": "view of outer space",
+        "office": "room",
+        "studio": "studio backdrop",
+    }.get(setting, "landscape")
+
+
+def position_phrase(position: str) -> str:
+    if "-" in position:
+        return f"in the {position.replace('-', ' ')} corner"
+    return {
+        "left": "on the left",
+        "right": "on the right",
+        "top": "at the top",
+        "bottom": "at the bottom",
+        "center": "in the center",
+    }[position]
+
+
+NUMBERS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+]
+
+
+def number_word(n: int) -> str:
+    return NUMBERS[n] if n < len(NUMBERS) else str(n)
+
+
+def plural(noun: str) -> str:
+    if noun.endswith(("s", "x", "ch", "sh")):
+        return noun + "es"
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + "s"
+
+
+def article(noun: str) -> str:
+    return "an" if noun[:1] in "aeiou" else "a"
+
+
+def join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+__all__ = ["Drawing", "Illustrator", "contrast_ink"]

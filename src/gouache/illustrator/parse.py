@@ -1,0 +1,898 @@
+"""From prompt text to a plan: which things, how many, how big, where, in what colours and setting.
+
+A prompt is read left to right as a sequence of small phrases. Function words of a closed class
+(counts, sizes, positions, relations, styles, settings, colours) are recognised from word lists;
+everything else accumulates into noun chunks ("running shoe"), which are matched to drawable
+things by meaning with the text encoder (concepts.py). Colours and counts seen before a noun attach
+to it, colours after "in"/"with" become the palette. Whatever is not understood is left out of
+the plan: a prompt never fails, it only gets a more generic picture.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from . import colours
+from .colours import RGB
+from .concepts import Concept, ConceptIndex, shared_index, singular
+
+COUNTS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "single": 1,
+    "lone": 1,
+    "pair": 2,
+    "couple": 2,
+    "few": 3,
+    "several": 4,
+    "some": 3,
+    "many": 6,
+    "dozen": 12,
+    "dozens": 12,
+    "lots": 6,
+    "bunch": 5,
+    "group": 4,
+    "flock": 5,
+    "herd": 5,
+    "row": 5,
+    "stack": 3,
+    "both": 2,
+    "trio": 3,
+    "multiple": 4,
+    "numerous": 7,
+    "various": 4,
+}
+COUNT_FILLERS = {"of", "a", "an"}
+SIZES = {
+    "tiny": 0.5,
+    "little": 0.72,
+    "small": 0.72,
+    "mini": 0.6,
+    "medium": 1.0,
+    "big": 1.3,
+    "large": 1.3,
+    "huge": 1.55,
+    "giant": 1.6,
+    "enormous": 1.6,
+    "massive": 1.6,
+    "gigantic": 1.6,
+}
+STYLE_WORDS = {
+    "flat": "flat",
+    "minimal": "flat",
+    "minimalist": "flat",
+    "clean": "flat",
+    "vector": "flat",
+    "line": "line",
+    "outline": "line",
+    "outlined": "line",
+    "lineart": "line",
+    "sketch": "line",
+    "drawing": "line",
+    "pastel": "pastel",
+    "pastels": "pastel",
+    "neon": "neon",
+    "cyberpunk": "neon",
+    "synthwave": "neon",
+    "glowing": "neon",
+    "retro": "retro",
+    "vintage": "retro",
+    "70s": "retro",
+    "80s": "retro",
+    "monochrome": "monochrome",
+    "monochromatic": "monochrome",
+    "grayscale": "monochrome",
+    "greyscale": "monochrome",
+    "gouache": "gouache",
+    "painted": "gouache",
+    "painterly": "gouache",
+    "watercolor": "gouache",
+    "watercolour": "gouache",
+    "textured": "gouache",
+    "paper": "gouache",
+}
+TIMES = {"sunrise", "sunset", "night"}
+STYLES = ("flat", "line", "pastel", "neon", "retro", "monochrome", "gouache")
+SETTINGS = {
+    "sky": "sky",
+    "skies": "sky",
+    "clouds": "sky",
+    "cloudy": "sky",
+    "outdoors": "sky",
+    "sunrise": "sunrise",
+    "dawn": "sunrise",
+    "morning": "sunrise",
+    "sunset": "sunset",
+    "dusk": "sunset",
+    "evening": "sunset",
+    "twilight": "sunset",
+    "night": "night",
+    "stars": "night",
+    "starry": "night",
+    "moon": "night",
+    "moonlight": "night",
+    "midnight": "night",
+    "ocean": "ocean",
+    "sea": "ocean",
+    "waves": "ocean",
+    "underwater": "ocean",
+    "lake": "ocean",
+    "beach": "beach",
+    "seaside": "beach",
+    "shore": "beach",
+    "coast": "beach",
+    "island": "beach",
+    "tropical": "beach",
+    "forest": "forest",
+    "woods": "forest",
+    "woodland": "forest",
+    "jungle": "forest",
+    "park": "forest",
+    "trees": "forest",
+    "mountains": "mountains",
+    "mountain": "mountains",
+    "hills": "mountains",
+    "alps": "mountains",
+    "valley": "mountains",
+    "countryside": "mountains",
+    "meadow": "mountains",
+    "field": "mountains",
+    "snow": "snow",
+    "snowy": "snow",
+    "winter": "snow",
+    "arctic": "snow",
+    "christmas": "snow",
+    "desert": "desert",
+    "dunes": "desert",
+    "sahara": "desert",
+    "city": "city",
+    "skyline": "city",
+    "downtown": "city",
+    "urban": "city",
+    "street": "city",
+    "town": "city",
+    "space": "space",
+    "galaxy": "space",
+    "cosmos": "space",
+    "universe": "space",
+    "planets": "space",
+    "office": "office",
+    "workspace": "office",
+    "workplace": "office",
+    "room": "office",
+    "studio": "studio",
+    "backdrop": "studio",
+    "gradient": "gradient",
+    "pattern": "pattern",
+    "patterns": "pattern",
+    "stripes": "pattern",
+    "striped": "pattern",
+    "dots": "pattern",
+    "dotted": "pattern",
+    "polka": "pattern",
+    "geometric": "pattern",
+    "confetti": "pattern",
+    "grid": "pattern",
+    "checkered": "pattern",
+    "abstract": "gradient",
+    "landscape": "sky",
+    "scenery": "sky",
+    "nature": "sky",
+    "outdoor": "sky",
+}
+# Words that ask for a background meant to carry text: leave a calm, empty area.
+SLIDE_WORDS = {
+    "slide",
+    "slides",
+    "presentation",
+    "banner",
+    "header",
+    "hero",
+    "wallpaper",
+    "cover",
+    "title",
+    "keynote",
+    "deck",
+    "poster",
+    "website",
+    "landing",
+    "copy",
+    "text",
+    "webinar",
+    "newsletter",
+    "thumbnail",
+}
+BRAND_WORDS = {
+    "brand",
+    "branding",
+    "logo",
+    "logos",
+    "identity",
+    "assets",
+    "kit",
+    "icons",
+    "icon",
+    "set",
+    "stickers",
+    "badge",
+    "badges",
+}
+PRODUCT_WORDS = {
+    "product",
+    "packshot",
+    "catalog",
+    "catalogue",
+    "ecommerce",
+    "shop",
+    "sales",
+    "isolated",
+    "mockup",
+}
+BACKGROUND_NOUNS = {"background", "backdrop", "backgrounds", "bg", "wall", "canvas", "scene"}
+SURFACES = {
+    "table",
+    "desk",
+    "shelf",
+    "counter",
+    "countertop",
+    "bench",
+    "podium",
+    "pedestal",
+    "plinth",
+    "stand",
+    "floor",
+    "ground",
+    "grass",
+    "tray",
+    "plate",
+    "cloth",
+}
+RELATIONS = [
+    ("on top of", "on"),
+    ("next to", "beside"),
+    ("in front of", "front"),
+    ("to the left of", "left of"),
+    ("to the right of", "right of"),
+    ("left of", "left of"),
+    ("right of", "right of"),
+    ("beside", "beside"),
+    ("alongside", "beside"),
+    ("near", "beside"),
+    ("by", "beside"),
+    ("with", "beside"),
+    ("and", "beside"),
+    ("above", "above"),
+    ("over", "above"),
+    ("below", "below"),
+    ("under", "below"),
+    ("underneath", "below"),
+    ("beneath", "below"),
+    ("behind", "behind"),
+    ("on", "on"),
+    ("atop", "on"),
+    ("sitting on", "on"),
+    ("standing on", "on"),
+    ("in", "in"),
+    ("inside", "in"),
+    ("at", "in"),
+    ("against", "in"),
+    ("during", "in"),
+    ("among", "in"),
+    ("around", "beside"),
+    ("between", "beside"),
+    ("for", "for"),
+]
+POSITIONS = [
+    ("top left corner", "top-left"),
+    ("top right corner", "top-right"),
+    ("bottom left corner", "bottom-left"),
+    ("bottom right corner", "bottom-right"),
+    ("upper left", "top-left"),
+    ("upper right", "top-right"),
+    ("lower left", "bottom-left"),
+    ("lower right", "bottom-right"),
+    ("top left", "top-left"),
+    ("top right", "top-right"),
+    ("bottom left", "bottom-left"),
+    ("bottom right", "bottom-right"),
+    ("left side", "left"),
+    ("right side", "right"),
+    ("foreground", "bottom"),
+    ("sky", "top"),
+    ("left", "left"),
+    ("right", "right"),
+    ("centered", "center"),
+    ("centred", "center"),
+    ("centre", "center"),
+    ("top", "top"),
+    ("bottom", "bottom"),
+    ("middle", "center"),
+    ("center", "center"),
+    ("corner", "bottom-right"),
+]
+POSITION_LEADS = {"on", "in", "at", "to", "from", "towards", "toward"}
+STOPWORDS = {
+    "the",
+    "a",
+    "an",
+    "of",
+    "is",
+    "are",
+    "its",
+    "it",
+    "that",
+    "this",
+    "these",
+    "those",
+    "very",
+    "some",
+    "my",
+    "our",
+    "your",
+    "their",
+    "his",
+    "her",
+    "please",
+    "draw",
+    "make",
+    "create",
+    "show",
+    "picture",
+    "image",
+    "illustration",
+    "photo",
+    "photograph",
+    "render",
+    "generate",
+    "style",
+    "styled",
+    "colour",
+    "color",
+    "colours",
+    "colors",
+    "coloured",
+    "colored",
+    "palette",
+    "tones",
+    "tone",
+    "shades",
+    "theme",
+    "themed",
+    "design",
+    "art",
+    "artwork",
+    "graphic",
+    "graphics",
+    "simple",
+    "nice",
+    "beautiful",
+    "pretty",
+    "cute",
+    "lovely",
+    "realistic",
+    "detailed",
+    "high",
+    "quality",
+    "hd",
+    "4k",
+    "8k",
+    "which",
+    "where",
+    "there",
+    "has",
+    "have",
+    "having",
+    "featuring",
+    "showing",
+    "shows",
+    "depicting",
+    "like",
+    "looking",
+    "made",
+    "using",
+    "use",
+    "used",
+    "them",
+    "one's",
+    "plain",
+    "solid",
+    "just",
+    "only",
+    "also",
+    "each",
+    "every",
+    "while",
+    "as",
+    "into",
+    "onto",
+    "up",
+    "down",
+    "out",
+    "off",
+    "space",
+    "empty",
+    "room",
+    "clear",
+    "area",
+    "place",
+    "placed",
+    "sits",
+    "sitting",
+    "standing",
+    "stands",
+    "lying",
+    "floating",
+    "flying",
+    "way",
+    "ample",
+    "lots",
+    "leave",
+    "leaving",
+    "free",
+    "negative",
+    "lot",
+    "s",
+    "vs",
+    "something",
+    "thing",
+    "things",
+    "kind",
+    "sort",
+    "type",
+    "more",
+    "most",
+}
+MAX_SUBJECTS = 6
+
+
+@dataclass
+class Subject:
+    """One kind of thing to draw, possibly several times."""
+
+    phrase: str
+    concept: Concept
+    count: int = 1
+    colours: list[RGB] = field(default_factory=list)
+    size: float = 1.0
+    position: str | None = None
+    relation: str | None = None  # how this subject stands to `anchor`: beside, above, on, ...
+    anchor: int | None = None
+
+
+@dataclass
+class Plan:
+    """Everything understood about a prompt; the rest of the illustrator only reads this."""
+
+    prompt: str
+    subjects: list[Subject] = field(default_factory=list)
+    setting: str | None = None  # a place: sky, ocean, beach, forest, city, space, office...
+    time: str = "day"  # day | sunrise | sunset | night
+    pattern: str | None = None
+    surface: str | None = None
+    surface_concept: Concept | None = None
+    background: RGB | None = None
+    palette: list[RGB] = field(default_factory=list)
+    style: str = "flat"
+    style_given: bool = False
+    purpose: str = "scene"  # scene | product | slide | brand | pattern | abstract
+    unknown: list[str] = field(default_factory=list)
+
+
+TOKEN_RE = re.compile(r"#[0-9a-f]{6}\b|#[0-9a-f]{3}\b|[a-z0-9]+(?:'[a-z]+)?|[,;.!?:]")
+
+
+def tokenize(prompt: str) -> list[str]:
+    text = prompt.lower().replace("&", " and ").replace("colour", "color")
+    text = text.replace("color", "colour")
+    return TOKEN_RE.findall(text)
+
+
+def _match_phrase(tokens: list[str], i: int, table: list[tuple[str, str]]) -> tuple[str, int]:
+    for phrase, value in table:
+        words = phrase.split()
+        if tokens[i : i + len(words)] == words:
+            return value, len(words)
+    return "", 0
+
+
+def _match_colour(tokens: list[str], i: int) -> tuple[RGB | None, int]:
+    """Longest colour phrase starting at tokens[i] (up to three words, e.g. "light sky blue")."""
+    for length in (3, 2, 1):
+        if i + length > len(tokens):
+            continue
+        words = tokens[i : i + length]
+        if any(not w[0].isalnum() and not w.startswith("#") for w in words):
+            continue
+        rgb = colours.lookup(" ".join(words), fuzzy=length == 1)
+        if rgb is not None:
+            return rgb, length
+    return None, 0
+
+
+class _Reader:
+    """Walks the token list once, building the plan."""
+
+    def __init__(self, prompt: str, index: ConceptIndex) -> None:
+        self.plan = Plan(prompt=prompt)
+        self.index = index
+        self.tokens = tokenize(prompt)
+        self.chunk: list[str] = []
+        self.count: int | None = None
+        self.size = 1.0
+        self.pending_colours: list[RGB] = []
+        self.relation: str | None = None
+        self.in_palette_context = False
+        self.trailing_colours = 0
+        self.last_position_for: int | None = None
+
+    # -- helpers ---------------------------------------------------------------------------
+    def set_setting(self, word: str) -> None:
+        value = SETTINGS.get(word) or word
+        plan = self.plan
+        if value in TIMES:
+            plan.time = value
+        elif plan.setting is None or plan.setting in ("sky", "gradient", "studio"):
+            plan.setting = value
+            if value == "pattern":
+                plan.pattern = word
+        elif (
+            value == "pattern" and plan.setting == "pattern" and word not in ("pattern", "patterns")
+        ):
+            plan.pattern = word  # "a pattern with stripes": the kind of pattern
+
+    def _is_content(self, i: int) -> bool:
+        if i >= len(self.tokens):
+            return False
+        word = self.tokens[i]
+        return (
+            word[0].isalpha()
+            and word not in STOPWORDS
+            and word not in COUNTS
+            and word not in SIZES
+            and word != "and"
+            and not any(word == p.split()[0] for p, _ in RELATIONS)
+        )
+
+    def close_chunk(self) -> None:
+        words, self.chunk = self.chunk, []
+        if not words:
+            return
+        plan = self.plan
+        head = singular(words[-1])
+        colours_here, self.pending_colours = self.pending_colours, []
+        count, self.count = self.count, None
+        size, self.size = self.size, 1.0
+        relation, self.relation = self.relation, None
+        if head in BACKGROUND_NOUNS or words[-1] in BACKGROUND_NOUNS:
+            if colours_here:
+                plan.background = colours_here[0]
+                if len(colours_here) > 1:
+                    plan.palette.extend(colours_here)
+            for word in words[:-1]:
+                if word in SETTINGS:
+                    self.set_setting(word)
+            return
+        if words[-1] in SETTINGS:
+            for word in words:
+                if word in SETTINGS:
+                    self.set_setting(word)
+            plan.palette.extend(colours_here)
+            return
+        if head in SURFACES and relation in ("on", "in", None) and plan.subjects:
+            plan.surface = head
+            plan.surface_concept = self.index.best(" ".join(words))
+            if colours_here:
+                plan.palette.append(colours_here[0])
+            return
+        for word in words[:-1]:
+            if word in SETTINGS:  # "a snowy mountain village": snow is the setting
+                self.set_setting(word)
+        words = [w for w in words[:-1] if w not in SETTINGS] + words[-1:]
+        phrase = " ".join(words)
+        concept = self.index.best(phrase)
+        if concept is None and len(words) > 1:
+            concept = self.index.best(words[-1])
+        if concept is None:
+            setting = match_setting(phrase)
+            if setting:
+                self.set_setting(setting)
+                return
+            plan.unknown.append(phrase)
+            # Colours that introduced an unknown noun still colour the picture.
+            plan.palette.extend(colours_here)
+            return
+        if len(plan.subjects) >= MAX_SUBJECTS:
+            return
+        # "headphones", "glasses": a thing whose name is plural is still one thing.
+        plural = singular(words[-1]) != words[-1] and phrase not in self.index.exact
+        subject = Subject(
+            phrase=phrase,
+            concept=concept,
+            count=count if count is not None else (3 if plural else 1),
+            colours=colours_here,
+            size=size,
+        )
+        if relation and relation != "for" and plan.subjects:
+            # "A next to B": B is the new subject; record it on A, the earlier one.
+            anchor = plan.subjects[-1]
+            if anchor.relation is None:
+                anchor.relation, anchor.anchor = relation, len(plan.subjects)
+        plan.subjects.append(subject)
+
+    # -- the walk --------------------------------------------------------------------------
+    def read(self) -> Plan:
+        tokens, plan = self.tokens, self.plan
+        i = 0
+        while i < len(tokens):
+            word = tokens[i]
+            # Positions: "on the left", "in the top right corner", "at the bottom".
+            if word in POSITION_LEADS or word in ("left", "right", "top", "bottom", "center"):
+                start = i + 1 if word in POSITION_LEADS else i
+                while start < len(tokens) and tokens[start] in ("the", "a"):
+                    start += 1
+                position, used = _match_phrase(tokens, start, POSITIONS)
+                if position and not (
+                    tokens[start : start + 1] == ["top"] and tokens[start + 1 : start + 2] == ["of"]
+                ):
+                    # "the sky" is a position only when a thing is already there ("birds in the sky").
+                    if tokens[start : start + used] == ["sky"] and not (
+                        self.chunk or plan.subjects
+                    ):
+                        position = ""
+                    if position:
+                        if tokens[start : start + used] == ["sky"]:
+                            self.set_setting("sky")
+                        self.close_chunk()
+                        if plan.subjects:
+                            plan.subjects[-1].position = position
+                        i = start + used
+                        continue
+            # Relations between things and settings: "next to", "on top of", "above", "in".
+            relation, used = _match_phrase(tokens, i, RELATIONS)
+            if used and not (word == "and" and not self.chunk and not plan.subjects):
+                colour_ahead, _ = _match_colour(tokens, i + used)
+                self.close_chunk()
+                if word in ("in", "with") and colour_ahead is not None:
+                    self.in_palette_context = True
+                elif word != "and":
+                    self.in_palette_context = False
+                self.relation = relation
+                i += used
+                continue
+            if word in (",", ";", ":"):
+                # A comma ends a noun but keeps the colours of a list ("red, blue and green").
+                if self.chunk:
+                    self.close_chunk()
+                i += 1
+                continue
+            if word in (".", "!", "?"):
+                self.close_chunk()
+                self.in_palette_context = False
+                i += 1
+                continue
+            # Styles ("pastel" and "neon" before a colour are colour modifiers instead).
+            if word in STYLE_WORDS and not (
+                word in colours.MODIFIERS and _match_colour(tokens, i + 1)[0] is not None
+            ):
+                if word == "line" and tokens[i + 1 : i + 2] not in (
+                    ["art"],
+                    ["drawing"],
+                    ["style"],
+                ):
+                    pass  # "a line of trees": not a style
+                elif word == "paper" and tokens[i + 1 : i + 2] not in (["texture"], ["style"]):
+                    pass
+                else:
+                    plan.style, plan.style_given = STYLE_WORDS[word], True
+                    if word == "line":
+                        i += 1  # swallow "art"
+                    i += 1
+                    continue
+            if (
+                word == "black"
+                and tokens[i + 1 : i + 3] == ["and", "white"]
+                and (not self._is_content(i + 3))
+            ):
+                plan.style, plan.style_given = "monochrome", True
+                i += 3
+                continue
+            # Counts: "three", "a pair of", "a few", "12".
+            if word.isdigit() and 0 < int(word) <= 24 and not self.chunk:
+                self.count = int(word)
+                i += 1
+                continue
+            if word in COUNTS and not self.chunk:
+                self.count = COUNTS[word]
+                i += 1
+                while i < len(tokens) and tokens[i] in COUNT_FILLERS:
+                    i += 1
+                continue
+            if word in ("a", "an") and not self.chunk and self.count is None:
+                self.count = 1
+                i += 1
+                continue
+            if word in SIZES:
+                self.size = SIZES[word]
+                i += 1
+                continue
+            # Colours: a colour noun ("an orange", "a rose") is a thing, not a colour, unless
+            # more content follows it or it is a plain colour word.
+            rgb, used = _match_colour(tokens, i)
+            if rgb is not None and not self.chunk:
+                after = i + used
+                followed = self._is_content(after) and _match_colour(tokens, after)[0] is None
+                phrase = " ".join(tokens[i : i + used])
+                basic = tokens[i + used - 1] in colours.BASIC or word.startswith("#") or used > 1
+                plain = phrase in colours.colour_table() and basic
+                if followed and not basic:
+                    # "coffee cup", "rose garden": a thing's name, unless the word is no thing.
+                    followed = self.index.exact_index(phrase) is None
+                if followed or plain or self.in_palette_context:
+                    if self.in_palette_context and not followed:
+                        plan.palette.append(rgb)
+                        self.trailing_colours += 1
+                    else:
+                        self.pending_colours.append(rgb)
+                    i += used
+                    continue
+            if word in SLIDE_WORDS:
+                if plan.purpose != "brand":
+                    plan.purpose = "slide"
+                i += 1
+                continue
+            if (
+                word in BRAND_WORDS
+                and word not in ("set", "icon", "icons", "badge")
+                or (word in ("set", "kit") and tokens[i + 1 : i + 2] == ["of"])
+            ):
+                plan.purpose = "brand"
+                i += 1
+                continue
+            if word in PRODUCT_WORDS:
+                if plan.purpose not in ("brand", "slide"):
+                    plan.purpose = "product"
+                i += 1
+                continue
+            if word == "space" and (
+                tokens[i + 1 : i + 2] in (["for"], ["to"], ["on"], ["at"])
+                or tokens[i - 1 : i] in (["copy"], ["negative"], ["empty"], ["free"], ["white"])
+            ):
+                if plan.purpose == "scene":
+                    plan.purpose = "slide"
+                i += 1  # "space for a title" is room to keep empty, not outer space
+                continue
+            if word in SETTINGS and (SETTINGS[word] != "forest" or not self.chunk):
+                next_word = tokens[i + 1] if i + 1 < len(tokens) else ""
+                if next_word in BACKGROUND_NOUNS:
+                    self.chunk.append(word)  # "gradient background": handled with the noun
+                    i += 1
+                    continue
+                if not self._is_content(i + 1) or SETTINGS[word] in TIMES or word == "space":
+                    self.close_chunk()
+                    self.set_setting(word)
+                    i += 1
+                    continue
+            if word in STOPWORDS or word == "and" or not word[0].isalnum():
+                i += 1
+                continue
+            self.chunk.append(word)
+            i += 1
+        self.close_chunk()
+        if self.pending_colours:
+            plan.palette.extend(self.pending_colours)
+        # "A car in red": one thing, one trailing colour -> its colour, not a palette.
+        if (
+            len(plan.palette) == 1
+            and self.trailing_colours == 1
+            and len(plan.subjects) == 1
+            and not plan.subjects[0].colours
+        ):
+            plan.subjects[0].colours = plan.palette[:]
+            plan.palette = []
+        return plan
+
+
+SETTING_PROBES = {
+    "sky": "sky clouds",
+    "sunset": "sunset evening",
+    "night": "night stars moon",
+    "ocean": "ocean sea water",
+    "beach": "beach sand seaside",
+    "forest": "forest woods trees",
+    "mountains": "mountains hills",
+    "snow": "snow winter",
+    "desert": "desert sand dunes",
+    "city": "city buildings skyline",
+    "space": "outer space planets galaxy",
+    "office": "office workplace",
+    "studio": "studio backdrop",
+}
+
+
+@lru_cache(maxsize=1)
+def _setting_vectors() -> tuple[list[str], np.ndarray]:
+    encoder = shared_index().encoder
+    keys = list(SETTING_PROBES)
+    return keys, encoder.encode([SETTING_PROBES[k] for k in keys])
+
+
+def match_setting(phrase: str) -> str | None:
+    """A setting for a phrase the word lists miss ("metropolis", "seashore"), by meaning."""
+    keys, vectors = _setting_vectors()
+    query = shared_index().encoder.encode_one(phrase)
+    if not query.any():
+        return None
+    scores = vectors @ query
+    best = int(np.argmax(scores))
+    return keys[best] if scores[best] >= 0.6 else None
+
+
+def natural_setting(concept: Concept) -> str | None:
+    """Where a thing is usually seen when the prompt names no place: a boat on the ocean, a
+    snowman in snow, a skyscraper in a city. By meaning, with a high bar; None = open sky."""
+    keys, vectors = _setting_vectors()
+    scores = vectors @ shared_index().encoder.encode_one(concept.name)
+    best = int(np.argmax(scores))
+    bar = 0.6 if keys[best] in ("city", "night", "sky", "studio", "office") else 0.4
+    return keys[best] if scores[best] >= bar else None
+
+
+OUTDOOR_PROBES = ["animal", "plant", "vehicle", "building", "boat", "tower"]
+
+
+@lru_cache(maxsize=1)
+def _outdoor_vectors() -> np.ndarray:
+    return shared_index().encoder.encode(OUTDOOR_PROBES)
+
+
+def lives_outdoors(concept: Concept) -> bool:
+    """Whether a thing belongs in a landscape (animals, plants, vehicles, buildings) rather than
+    on a product backdrop (a teapot, a shoe, a laptop), judged by meaning with the encoder."""
+    vector = shared_index().encoder.encode_one(concept.name)
+    return bool((_outdoor_vectors() @ vector).max() >= 0.27)
+
+
+def parse(prompt: str, index: ConceptIndex | None = None) -> Plan:
+    """Read a prompt into a Plan. Never raises on odd input: unknown words are just listed."""
+    plan = _Reader(prompt[:1000], index or shared_index()).read()
+    words = set(tokenize(prompt))
+    if plan.purpose == "scene" and plan.setting is None and plan.subjects and not plan.surface:
+        plan.setting = natural_setting(plan.subjects[0].concept)
+    if plan.purpose == "scene":
+        if plan.setting == "pattern":
+            plan.purpose = "pattern"
+        elif (
+            plan.setting == "gradient"
+            and not plan.subjects
+            or not plan.subjects
+            and plan.setting is None
+        ):
+            plan.purpose = "abstract"
+        elif (
+            plan.setting in (None, "studio")
+            and (plan.background is not None or "background" in words)
+            and len(plan.subjects) <= 2
+        ):
+            plan.purpose = "product"
+        elif (
+            plan.setting is None
+            and plan.surface is None
+            and plan.time == "day"
+            and not any(lives_outdoors(s.concept) for s in plan.subjects)
+        ):
+            plan.purpose = "product"  # an object with no setting: shown like a product
+    return plan

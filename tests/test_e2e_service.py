@@ -272,3 +272,16 @@ def test_usage_command_counts_per_user(server):
         timeout=60,
     ).stdout
     assert "usage-a" in table and "images made" in table
+
+
+def test_default_server_draws_with_the_builtin_engine(tmp_path):
+    with start_server(tmp_path) as server:
+        client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused")
+        result = client.images.generate(
+            model="dall-e-3", prompt="a puppy on the left", size="1792x1024"
+        )
+        (image,) = result.data
+        assert png_size(_download(image.url)) == (1792, 1024)
+        assert "dog" in image.revised_prompt
+        ready = httpx.get(f"{server.url}/readyz").json()
+        assert {d["engine"] for d in ready["deployments"].values()} == {"builtin"}

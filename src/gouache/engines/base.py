@@ -19,7 +19,8 @@ class ImageRequest:
     """What one operation asks of an engine; wire names kept (`prompt`, `n`, `size`, ...).
 
     `seed` is always set by the job layer (random when the user gave none), and image `i` of the
-    request is drawn with seed `seed + i`, so batching requests together never changes an image.
+    request is drawn with seed `seed + i`, so batching requests together does not change what an
+    image shows (a GPU model's batched kernels may still differ in the last bit of a few pixels).
     """
 
     prompt: str

@@ -18,7 +18,7 @@ from typing import Any
 
 from gouache.config import Deployment
 from gouache.engines import Engine, GeneratedImage, ImageRequest, create_engine
-from gouache.errors import GouacheError
+from gouache.errors import ConfigError, GouacheError
 from gouache.jobs.store import Operation, OperationStore
 from gouache.metrics import Metrics
 from gouache.storage import LocalImageStore
@@ -67,6 +67,22 @@ def error_record(exc: BaseException) -> dict[str, Any]:
         "status_code": 500,
         "type": "server_error",
     }
+
+
+def check_sizes(deployment: Deployment, engine: Engine) -> None:
+    """A deployment may only offer sizes its engine draws natively: refusing at start-up beats
+    failing (or resizing) every request for that size later."""
+    supported = engine.supported_sizes()
+    if supported is None:
+        return
+    offered = [size for size in deployment.sizes if size != "auto"]
+    missing = [size for size in offered if size not in supported]
+    if missing:
+        raise ConfigError(
+            f"it offers sizes {', '.join(missing)} that engine {deployment.engine!r} cannot draw "
+            f"(it supports {', '.join(supported)}); set sizes = {list(supported)!r} in "
+            f"[deployments.{deployment.name}]"
+        )
 
 
 class WorkerPool:
@@ -137,6 +153,7 @@ class WorkerPool:
         try:
             engine = create_engine(deployment.engine, deployment.options)
             engine.setup()
+            check_sizes(deployment, engine)
         except Exception as exc:  # a bad model path or config must stop the server, loudly
             message = f"deployment {deployment.name!r}: engine {deployment.engine!r} failed to load: {exc}"
             log.error(message)

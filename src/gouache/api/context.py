@@ -9,7 +9,7 @@ from starlette.requests import Request
 from gouache.api.auth import KeyChecker
 from gouache.api.wire import WireFormatter
 from gouache.config import Deployment
-from gouache.errors import GouacheError, PayloadTooLarge
+from gouache.errors import GouacheError, NotFound, PayloadTooLarge
 from gouache.jobs.service import OperationService
 from gouache.jobs.store import Operation
 from gouache.metrics import Metrics
@@ -60,3 +60,18 @@ def stored_error(operation: Operation) -> GouacheError:
     if "retry_after" in record:
         error.headers = {"retry-after": str(record["retry_after"])}
     return error
+
+
+def find_deployment(
+    app: AppContext, name: object, *, code: str, param: str | None = "model"
+) -> Deployment:
+    """The deployment a request names, or a 404 that lists the ones there are."""
+    deployment = app.deployments.get(name) if isinstance(name, str) else None
+    if deployment is None:
+        raise NotFound(
+            f"The deployment '{name}' does not exist on this server. Deployments: "
+            f"{', '.join(app.deployments)}.",
+            code=code,
+            param=param,
+        )
+    return deployment

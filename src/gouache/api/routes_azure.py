@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gouache.api.context import ctx, read_json
+from gouache.api.context import ctx, find_deployment, read_json
 from gouache.api.generate import generate_sync
 from gouache.api.versions import (
     ASYNC_VERSIONS,
@@ -15,7 +15,6 @@ from gouache.api.versions import (
     deployment_fields,
     require_version,
 )
-from gouache.errors import NotFound
 from gouache.jobs.states import UNFINISHED
 from gouache.validation import validate_generation
 
@@ -28,14 +27,7 @@ async def submit(request: Request) -> JSONResponse:
     app.keys.check(request)
     body = await read_json(request, app.settings.max_body_bytes)
     name = body.get("model") or ASYNC_DEFAULT_DEPLOYMENT
-    deployment = app.deployments.get(name) if isinstance(name, str) else None
-    if deployment is None:
-        raise NotFound(
-            f"The model '{name}' has no deployment on this server. Deployments: "
-            f"{', '.join(app.deployments)}.",
-            code="DeploymentNotFound",
-            param="model",
-        )
+    deployment = find_deployment(app, name, code="DeploymentNotFound")
     params = validate_generation(
         body,
         deployment.profile,
@@ -87,13 +79,7 @@ async def deployment_generate(request: Request) -> JSONResponse:
         request, DEPLOYMENT_VERSIONS, "/openai/deployments/{deployment-id}/images/generations"
     )
     app.keys.check(request)
-    deployment = app.deployments.get(deployment_id)
-    if deployment is None:
-        raise NotFound(
-            f"The API deployment '{deployment_id}' does not exist on this server. Deployments: "
-            f"{', '.join(app.deployments)}.",
-            code="DeploymentNotFound",
-        )
+    deployment = find_deployment(app, deployment_id, code="DeploymentNotFound", param=None)
     body = await read_json(request, app.settings.max_body_bytes)
     return await generate_sync(
         request,

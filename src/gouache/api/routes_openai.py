@@ -6,9 +6,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from gouache.api.context import ctx, read_json
+from gouache.api.context import ctx, find_deployment, read_json
 from gouache.api.generate import generate_sync
-from gouache.errors import NotFound
 from gouache.validation import OPENAI_FIELDS
 
 DEFAULT_MODEL = "dall-e-2"
@@ -18,15 +17,7 @@ async def _generations(request: Request) -> JSONResponse:
     app = ctx(request)
     app.keys.check(request)
     body = await read_json(request, app.settings.max_body_bytes)
-    model = body.get("model") or DEFAULT_MODEL
-    deployment = app.deployments.get(model) if isinstance(model, str) else None
-    if deployment is None:
-        raise NotFound(
-            f"The model '{model}' does not exist on this server. Models: "
-            f"{', '.join(app.deployments)}.",
-            code="model_not_found",
-            param="model",
-        )
+    deployment = find_deployment(app, body.get("model") or DEFAULT_MODEL, code="model_not_found")
     return await generate_sync(
         request, deployment, body, allowed_fields=OPENAI_FIELDS, surface="/v1/images/generations"
     )

@@ -21,9 +21,18 @@ class WireFormatter:
         self.images = images
 
     def base_url(self, request: Request) -> str:
+        """Where the client reached us: links and operation-location must work from there.
+
+        Built from the Host header directly; Starlette's `request.base_url` builds URL objects
+        and cost as much as the whole store read on every poll."""
         if self.settings.public_url:
             return self.settings.public_url.rstrip("/")
-        return str(request.base_url).rstrip("/")
+        scope = request.scope
+        host = request.headers.get("host")
+        if not host:
+            server = scope.get("server") or ("localhost", None)
+            host = server[0] if server[1] in (None, 80, 443) else f"{server[0]}:{server[1]}"
+        return f"{scope['scheme']}://{host}{scope.get('root_path', '')}"
 
     def link_expiry(self, operation: Operation) -> int:
         if self.settings.link_ttl_s <= 0:

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from functools import lru_cache
 from pathlib import Path
 
 SECRET_FILE = "link-secret.key"
@@ -40,8 +41,10 @@ def load_or_create_secret(data_dir: Path) -> bytes:
 class LinkSigner:
     def __init__(self, secret: bytes) -> None:
         self._secret = secret
+        # Polls re-sign the same (path, expiry) pairs over and over; remember recent ones.
+        self.signature = lru_cache(maxsize=8192)(self._signature)
 
-    def signature(self, path: str, expires: int) -> str:
+    def _signature(self, path: str, expires: int) -> str:
         mac = hmac.new(self._secret, f"{path}\n{expires}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 

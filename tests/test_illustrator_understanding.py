@@ -104,3 +104,12 @@ def test_colour_nouns_stay_things() -> None:
     assert parse("an orange").subjects == [] or parse("an orange").palette
     plan = parse("an orange cat")
     assert plan.subjects[0].concept.name == "cat" and plan.subjects[0].colours
+
+
+def test_revised_prompt_names_the_room_a_table_is_drawn_in():
+    from gouache.illustrator import Illustrator
+
+    drawing = Illustrator().draw("a red apple on a wooden table", width=256, height=256, seed=1)
+    assert drawing.understood.startswith("a red apple on a table in a room")
+    outdoor = Illustrator().draw("a red apple", width=256, height=256, seed=1)
+    assert "room" not in outdoor.understood

@@ -29,6 +29,9 @@ from .styles import Style, default_palette, finish, neon_palette, style_named
 SIZE_LIMIT = 4096
 
 
+INDOOR_SURFACES = ("table", "desk", "shelf", "counter")
+
+
 @dataclass
 class Drawing:
     """A finished picture and the sentence saying what the illustrator understood."""
@@ -199,7 +202,7 @@ class Sketch:
                 self.stage = Stage(h * 0.8, h * 0.1, h * 0.4)
             else:
                 setting = plan.setting
-                if setting is None and plan.surface in ("table", "desk", "shelf", "counter"):
+                if setting is None and plan.surface in INDOOR_SURFACES:
                     setting = "office"  # a table stands indoors unless the prompt says otherwise
                 self.stage = draw_setting(ctx, setting)
         if plan.surface and plan.subjects:
@@ -388,7 +391,8 @@ def describe(plan: Plan, style_name: str, sketch: Sketch) -> str:
     ):
         text += f" {setting_phrase(plan.setting)}"
     elif purpose == "scene" and not plan.setting and not sketch.transparent:
-        text += " under an open sky"
+        # the same rule the drawing follows: a table stands indoors unless the prompt says otherwise
+        text += " in a room" if plan.surface in INDOOR_SURFACES else " under an open sky"
     if plan.time != "day":
         text += {"sunrise": " at sunrise", "sunset": " at sunset", "night": " at night"}[plan.time]
     if plan.background is not None and purpose != "brand":

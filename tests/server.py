@@ -118,3 +118,15 @@ def start_server(
         yield server
     finally:
         stop(server)
+
+
+def download_png_sizes(urls: list[str]) -> list[tuple[int, int]]:
+    """Fetch each image link as a client would; every one must be a PNG. Returns their sizes."""
+    from tests.conftest import png_size
+
+    sizes = []
+    for url in urls:
+        response = httpx.get(url, timeout=30)
+        assert response.status_code == 200, response.text
+        sizes.append(png_size(response.content))
+    return sizes

@@ -8,7 +8,6 @@ unsupported size refused with a clear 400, and a bad model path stopping the ser
 from __future__ import annotations
 
 import concurrent.futures
-import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +21,8 @@ pytest.importorskip(
     "diffusers", reason="needs the diffusers extra: pip install 'gouache[diffusers]'"
 )
 
-from PIL import Image  # noqa: E402
 
-from tests.server import RunningServer, start_server  # noqa: E402
+from tests.server import RunningServer, download_png_sizes, start_server  # noqa: E402
 from tests.tiny_diffusers import build_tiny_pipeline  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.diffusers]
@@ -57,17 +55,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         yield running
 
 
-def _download_sizes(urls: list[str]) -> list[tuple[int, int]]:
-    sizes = []
-    for url in urls:
-        response = httpx.get(url, timeout=30)
-        assert response.status_code == 200, response.text
-        image = Image.open(io.BytesIO(response.content))
-        assert image.format == "PNG"
-        sizes.append(image.size)
-    return sizes
-
-
 def _metric(text: str, name: str) -> float:
     match = re.search(rf'^{name}{{deployment="tiny"}} (\S+)$', text, re.MULTILINE)
     return float(match.group(1)) if match else 0.0
@@ -76,9 +63,9 @@ def _metric(text: str, name: str) -> float:
 def test_n_and_size_through_the_openai_client(server: RunningServer) -> None:
     client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", max_retries=0)
     result = client.images.generate(model="tiny", prompt="a red apple", n=3, size="64x64")
-    assert _download_sizes([item.url for item in result.data]) == [(64, 64)] * 3
+    assert download_png_sizes([item.url for item in result.data]) == [(64, 64)] * 3
     result = client.images.generate(model="tiny", prompt="a red apple", n=1, size="32x32")
-    assert _download_sizes([item.url for item in result.data]) == [(32, 32)]
+    assert download_png_sizes([item.url for item in result.data]) == [(32, 32)]
 
 
 def test_concurrent_requests_share_pipeline_calls(server: RunningServer) -> None:
@@ -96,7 +83,7 @@ def test_concurrent_requests_share_pipeline_calls(server: RunningServer) -> None
         responses = list(pool.map(ask, range(4)))
     assert [r.status_code for r in responses] == [200] * 4, [r.text for r in responses]
     urls = [item["url"] for r in responses for item in r.json()["data"]]
-    assert _download_sizes(urls) == [(64, 64)] * 8
+    assert download_png_sizes(urls) == [(64, 64)] * 8
     after = httpx.get(f"{server.url}/metrics").text
     batches = _metric(after, "gouache_batches_total") - _metric(before, "gouache_batches_total")
     images = _metric(after, "gouache_batch_images_sum") - _metric(

@@ -10,7 +10,6 @@ answers, in tests/test_forward_errors.py.
 from __future__ import annotations
 
 import concurrent.futures
-import io
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,9 +17,8 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
-from PIL import Image
 
-from tests.server import RunningServer, free_port, start_server
+from tests.server import RunningServer, download_png_sizes, free_port, start_server
 
 pytestmark = pytest.mark.e2e
 
@@ -41,17 +39,6 @@ def _forward(name: str, sizes: list[str] | None = None, workers: int = 1, **opti
     lines.append(f"[deployments.{name}.options]")
     lines += [f'{key} = "{value}"' for key, value in options.items()]
     return "\n".join(lines) + "\n"
-
-
-def _png_sizes(urls: list[str]) -> list[tuple[int, int]]:
-    sizes = []
-    for url in urls:
-        response = httpx.get(url, timeout=30)
-        assert response.status_code == 200, response.text
-        image = Image.open(io.BytesIO(response.content))
-        assert image.format == "PNG"
-        sizes.append(image.size)
-    return sizes
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +93,7 @@ def test_openai_style_upstream(chain: tuple[RunningServer, RunningServer]) -> No
     _, down = chain
     client = openai.OpenAI(base_url=f"{down.url}/v1", api_key="unused", max_retries=0)
     result = client.images.generate(model="via-openai", prompt="a red apple", n=2, size="256x256")
-    assert _png_sizes([item.url for item in result.data]) == [(256, 256)] * 2
+    assert download_png_sizes([item.url for item in result.data]) == [(256, 256)] * 2
     # The links are the downstream's own, not the upstream's.
     assert all(item.url.startswith(down.url) for item in result.data)
 
@@ -117,7 +104,7 @@ def test_azure_deployments_style_upstream(chain: tuple[RunningServer, RunningSer
         azure_endpoint=down.url, api_key="unused", api_version="2024-10-21", max_retries=0
     )
     result = client.images.generate(model="via-azure", prompt="a blue boat", n=3, size="512x512")
-    assert _png_sizes([item.url for item in result.data]) == [(512, 512)] * 3
+    assert download_png_sizes([item.url for item in result.data]) == [(512, 512)] * 3
 
 
 def test_azure_async_style_upstream(chain: tuple[RunningServer, RunningServer]) -> None:
@@ -136,7 +123,7 @@ def test_azure_async_style_upstream(chain: tuple[RunningServer, RunningServer]) 
         time.sleep(0.2)
     assert operation["status"] == "succeeded", operation
     urls = [item["url"] for item in operation["result"]["data"]]
-    assert _png_sizes(urls) == [(256, 256)] * 2
+    assert download_png_sizes(urls) == [(256, 256)] * 2
     assert all(url.startswith(down.url) for url in urls)
 
 

@@ -7,15 +7,13 @@ these tests skip and say why.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.browser import CHROMIUM_ARGS, find_chromium
 from tests.server import RunningServer, start_server
 
 sync_api = pytest.importorskip(
@@ -25,27 +23,8 @@ sync_api = pytest.importorskip(
 expect = sync_api.expect
 
 
-def _chromium() -> str | None:
-    for candidate in (
-        os.environ.get("GOUACHE_CHROMIUM"),
-        "/usr/bin/chromium",
-        shutil.which("chromium"),
-    ):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    return None
+CHROMIUM = find_chromium()
 
-
-CHROMIUM = _chromium()
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 API = "api-version=2023-06-01-preview"
 SUBMIT = f"/openai/images/generations:submit?{API}"
 RIGHT_KEY = "right-key-0123"

@@ -22,7 +22,7 @@ def _config(engine: str, **options: float) -> str:
 
 def test_not_ready_until_engines_load_but_accepts_and_keeps_work(tmp_path):
     config = tmp_path / "slow.toml"
-    config.write_text(_config("tests.engines_for_tests:SlowSetupEngine", setup_s=3))
+    config.write_text(_config("tests.engines_for_tests:SlowSetupEngine", setup_s=6))
     server = launch(tmp_path / "data", config=config)
     try:
         deadline = time.monotonic() + 30

@@ -198,3 +198,42 @@ def test_understood_sentence(illustrator: Illustrator) -> None:
         "a puppy in the snow, line art", width=256, height=256, seed=0
     ).understood
     assert "dog" in text and "snow" in text and "line" in text
+
+
+def test_drafts_of_one_prompt_differ_in_composition(illustrator: Illustrator) -> None:
+    """Five seeds of a product shot are five drafts: the red shoe sits and scales differently."""
+    boxes = set()
+    for seed in range(5):
+        rgb = pixels(illustrator, "a red running shoe on a white background", seed=seed)
+        ys, xs = np.nonzero(reddish(rgb))
+        assert xs.size > 500, seed  # the shoe is drawn, and red, on every draft
+        box = (xs.min(), ys.min(), xs.max(), ys.max())
+        boxes.add(tuple(int(round(v / 8)) for v in box))
+    assert len(boxes) >= 3, boxes
+
+
+def test_drafts_keep_a_stated_position(illustrator: Illustrator) -> None:
+    """Varying the composition never moves what the prompt pinned: the dog stays on the left."""
+    for seed in range(5):
+        rgba = pixels(illustrator, "a dog on the left", seed=seed, transparent=True)
+        xs = np.nonzero(rgba[..., 3] > 128)[1]
+        assert xs.size > 2000, seed
+        assert (xs < 128).mean() > 0.95 and xs.mean() < 256 * 0.4, (seed, xs.mean())
+        rgb = pixels(illustrator, "a dog on the left on a white background", seed=seed)
+        xs = np.nonzero(rgb.min(axis=2) < 200)[1]  # the dog and its shadow on white
+        assert xs.size > 2000, seed
+        assert (xs < 128).mean() > 0.95 and xs.mean() < 256 * 0.4, (seed, xs.mean())
+
+
+def test_drafts_mirror_the_drawing_on_some_seeds(illustrator: Illustrator) -> None:
+    """Some drafts face the other way: the same red shoe, mirrored, at the same size."""
+    shapes = []
+    for seed in range(6):
+        rgb = pixels(illustrator, "a red running shoe on a white background", seed=seed)
+        red = reddish(rgb)
+        ys, xs = np.nonzero(red)
+        crop = red[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        # Which half of its box carries more red: a mirrored shoe swaps it.
+        half = crop.shape[1] // 2
+        shapes.append(crop[:, :half].sum() > crop[:, half:].sum())
+    assert len(set(shapes)) == 2, shapes

@@ -3,9 +3,13 @@
 Subjects are expanded into instances (three dogs are three instances), grouped in rows, then
 placed by the rules a person reads into a prompt: an explicit position ("on the left") pins the
 group to a region; a relation places a group relative to another ("above", "on", "next to");
-flying things go to the sky band, everything else stands on the ground line of the scene, with a
-little seeded jitter in size and spacing so that n pictures of one prompt differ while keeping
-the arrangement the prompt asked for.
+flying things go to the sky band, everything else stands on the ground line of the scene.
+
+The seed varies what the prompt leaves open, the way a designer's drafts differ: the scale of the
+arrangement (within about 15%), where an unpinned arrangement sits across the frame (left third,
+centre or right third for a single thing; a smaller drift for a group), a little height for
+things in the air, and jitter in size and spacing within rows. Stated positions, relations and
+counts are never moved by the seed.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .colours import RGB
+from .concepts import singular
 from .parse import Plan, Subject
 from .scenes import Stage
 
@@ -47,6 +52,13 @@ AIRBORNE = (
     "feather",
     "flying",
 )
+# Seeded scale of the whole arrangement: designer drafts differ by about 15% either way. Pinned
+# things ("on the left") only shrink, so they stay in the part of the frame they were asked for.
+SCALES = (0.86, 0.93, 1.0, 1.07, 1.14)
+PINNED_SCALES = (0.86, 0.93, 1.0)
+# Where a single unpinned thing sits, as a fraction of the free room either side of the centre:
+# centre, left third, right third (in the order successive drafts take them).
+SHIFTS = (0.0, -1.0, 1.0)
 POSITION_XY = {
     "left": (0.25, None),
     "right": (0.75, None),
@@ -71,11 +83,13 @@ class Placement:
     colour: RGB
     grounded: bool
     layer: int = 0
+    flip: bool = False  # drawn mirrored left-right
 
 
 def airborne(subject: Subject) -> bool:
     words = subject.concept.name.split() + subject.phrase.split()
-    return any(w.startswith(AIRBORNE) for w in words)
+    # Whole words (or their plurals): "beer" is no "bee", "planetarium" no "planet".
+    return any(w in AIRBORNE or singular(w) in AIRBORNE for w in words)
 
 
 def layout(
@@ -86,9 +100,12 @@ def layout(
     rng: np.random.Generator,
     colour_for: list[list[RGB]],
     region: tuple[float, float, float, float] | None = None,
+    draft: int | None = None,
 ) -> list[Placement]:
     """Place every instance of every subject. `region` (x0, y0, x1, y1 in pixels) confines the
-    layout, e.g. to the right part of a slide whose left part is kept for a title."""
+    layout, e.g. to the right part of a slide whose left part is kept for a title. `draft` (one
+    step per seed) walks successive pictures through the placements and scales, so n drafts
+    differ for sure rather than by chance; without it the generator picks."""
     x0, y0, x1, y1 = region or (0.0, 0.0, float(width), float(height))
     rw, rh = x1 - x0, y1 - y0
     short = min(rw, rh)
@@ -105,6 +122,14 @@ def layout(
     base = min(short * 0.55, rw * 0.86 / (row_capacity + 0.2 * (row_capacity - 1)))
     if stage.surface is not None:
         base = min(base, short * 0.34)
+    if draft is None:
+        draft = int(rng.integers(1 << 30))
+    pinned = any(s.position is not None for s in subjects)
+    scales = PINNED_SCALES if pinned else SCALES
+    base *= scales[draft * 2 % len(scales)]  # 0.86, 1.0, 1.14, 0.93, 1.07 for drafts 0..4
+    # Across the frame: a single thing goes to a third or the centre, a group drifts less.
+    shift = SHIFTS[draft % 3] * (1.0 if total == 1 else float(rng.uniform(0.25, 0.5)))
+    lift = float(rng.uniform(-0.05, 0.05))  # height of things in the air, fraction of the frame
     placements: list[Placement] = []
     centres: dict[int, tuple[float, float, float]] = {}  # group -> (cx, cy, size)
     order = layout_order(plan)
@@ -123,7 +148,7 @@ def layout(
         ground = min(max(ground, y0 + size * 0.9), y1 - size * 0.08)
         cy = ground - size * 0.5
         if flying:
-            cy = y0 + (stage.sky_top + stage.sky_bottom) / 2 * (rh / height)
+            cy = y0 + ((stage.sky_top + stage.sky_bottom) / 2 / height + lift) * rh
         if subject.position:
             px, py = POSITION_XY[subject.position]
             if subject.position.startswith("top"):
@@ -166,8 +191,7 @@ def layout(
         )
     # Keep the whole arrangement inside the frame: shrink and shift if needed; centre it when
     # the prompt pinned nothing to a side.
-    centre = all(s.position is None for s in subjects)
-    return fit(placements, (x0, y0, x1, y1), centre)
+    return fit(placements, (x0, y0, x1, y1), centre=not pinned, shift=shift)
 
 
 def group_half_width(count: int, size: float) -> float:
@@ -214,8 +238,14 @@ def row(
 
 
 def fit(
-    placements: list[Placement], frame: tuple[float, float, float, float], centre: bool = False
+    placements: list[Placement],
+    frame: tuple[float, float, float, float],
+    centre: bool = False,
+    shift: float = 0.0,
 ) -> list[Placement]:
+    """Shrink and shift the arrangement into the frame. With `centre`, it is centred across the
+    frame and then moved by `shift` (-1..1) of the free room either side, at most a sixth of the
+    frame's width: the left third, the middle or the right third."""
     if not placements:
         return placements
     x0, y0, x1, y1 = frame
@@ -240,7 +270,8 @@ def fit(
     bottom = max(p.cy + p.size * 0.5 for p in placements)
     dx = max(0.0, x0 + margin - left) - max(0.0, right - (x1 - margin))
     if centre:
-        dx = (x0 + x1) / 2 - (left + right) / 2
+        room = max(0.0, (x1 - x0 - 2 * margin - (right - left)) / 2)
+        dx = (x0 + x1) / 2 - (left + right) / 2 + shift * min(room * 0.85, (x1 - x0) / 6)
     dy = max(0.0, y0 + margin - top) - max(0.0, bottom - (y1 - margin))
     for p in placements:
         p.cx += dx

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from .colours import BASIC
 from .encoder import DATA, StaticEncoder, shared_encoder
 
 # A phrase whose best match scores below this is treated as "not understood" rather than drawn
@@ -21,6 +22,39 @@ from .encoder import DATA, StaticEncoder, shared_encoder
 MIN_SCORE = 0.56
 EMOJI_BONUS = 0.04
 EXACT_BONUS = 0.3
+# Matches within this much of the best score are near-ties (the emoji and the icon of one dog, two
+# drawings of a high-heeled shoe): a seed may pick any of them, so n drafts need not repeat one
+# drawing. Tight on purpose: a clearly worse meaning never wins.
+TIE_MARGIN = 0.05
+# Variants that decorate a thing with a badge or a state rather than drawing another version of it.
+BADGE_WORDS = frozenset(
+    [
+        "off",
+        "remove",
+        "plus",
+        "minus",
+        "alert",
+        "check",
+        "cancel",
+        "lock",
+        "question",
+        "clock",
+        "sync",
+        "edit",
+        "cog",
+        "settings",
+        "search",
+        "outline",
+        "variant",
+        "box",
+        "circle",
+        "marker",
+        "network",
+        "star",
+        "heart",
+        "arrow",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -94,6 +128,33 @@ class ConceptIndex:
         top = top[np.argsort(-scores[top])]
         return [self.concept(int(i), float(scores[i])) for i in top]
 
+    def near_ties(self, phrase: str, best: Concept) -> tuple[Concept, ...]:
+        """The drawings that match a phrase about as well as `best` does (best first, `best`
+        included): the candidates a seed may choose between. An alternative must score within
+        TIE_MARGIN of the best; every word of its name must be a colour or echo a word of the
+        phrase or of the best's name ("high-heeled shoe" for "shoe heel", "green apple" for
+        "red apple"; not "thought balloon" for "balloon", nor "motor boat" for "sail boat"); it
+        must not be a badged variant ("dog off") unless the best is one too. An icon never
+        stands in for an emoji: the Noto Emoji draw whole figures where the icon of the same
+        name is often a head (dog, cow) or another sense of the word (a computer mouse)."""
+        words = set(singular(" ".join(phrase.lower().split())).split()) | set(best.name.split())
+        badges = BADGE_WORDS & set(best.name.split())
+        out = [best]
+        for found in self.search(phrase, k=8):
+            if found.score < max(MIN_SCORE, best.score - TIE_MARGIN):
+                break
+            names = set(found.name.split())
+            if (found.font, found.codepoint) == (best.font, best.codepoint):
+                continue
+            if (names & BADGE_WORDS) - badges or not any(echoes(w, words) for w in names):
+                continue
+            if not all(word in BASIC or echoes(word, words) for word in names):
+                continue
+            if found.font != best.font and found.font != "emoji":
+                continue
+            out.append(found)
+        return tuple(out)
+
     def best(self, phrase: str) -> Concept | None:
         """The match for a phrase, or None when nothing is close enough to draw honestly."""
         found = self.search(phrase, k=1)
@@ -103,6 +164,15 @@ class ConceptIndex:
             # Letters that are no English word ("zzzqq") embed to noise: draw no thing.
             return None
         return found[0]
+
+
+def echoes(word: str, words: set[str]) -> bool:
+    """Whether a word repeats one of `words`, or contains it or is contained ("heel" and
+    "high-heeled", "sailboat" and "boat")."""
+    return any(
+        word == other or (min(len(word), len(other)) >= 3 and (word in other or other in word))
+        for other in words
+    )
 
 
 def singular(phrase: str) -> str:

@@ -67,6 +67,12 @@ def draw_placement(
     lines_only = style.outline or style.glow
     if lines_only and concept.font == "mdi" and codepoint == concept.codepoint:
         mask = outline_of(mask, max(3, h // 28))  # a solid icon with no outline variant
+    # The silhouette is cached for the glyph as drawn by the font; a mirrored drawing mirrors it.
+    plain, flip = mask, placement.flip
+    mask = mirrored(mask, flip)
+    body: Image.Image | None = None
+    if concept.font == "emoji" and (drop_shadow and style.shadows or not lines_only):
+        body = mirrored(silhouette(plain, (concept.font, codepoint, w, h)), flip)
     if style.shadows and placement.grounded:
         shadow = shade(floor, 0.45) if luminance(floor) > 0.15 else (0, 0, 0)
         canvas.ellipse(
@@ -79,10 +85,7 @@ def draw_placement(
             softness=0.6,
         )
     if drop_shadow and style.shadows:
-        blurred, margin = canvas.blurred(
-            silhouette(mask, (concept.font, codepoint, w, h)) if concept.font == "emoji" else mask,
-            max(2.0, h * 0.03),
-        )
+        blurred, margin = canvas.blurred(mask if body is None else body, max(2.0, h * 0.03))
         offset = int(h * 0.035)
         canvas.paste(
             shade(floor, 0.5), _scaled(blurred, 0.22), left - margin + offset, top - margin + offset
@@ -96,7 +99,7 @@ def draw_placement(
     if lines_only:
         canvas.paste(colour if luminance(colour) < 0.6 else INK, mask, left, top)
         return left, top, left + w, top + h
-    body = silhouette(mask, (concept.font, codepoint, w, h)) if concept.font == "emoji" else mask
+    body = mask if body is None else body
     if concept.font == "emoji" and is_line_drawing(mask, body):
         canvas.paste(colour, body, left, top)
         if style.shading:
@@ -110,6 +113,82 @@ def draw_placement(
         if style.shading:
             canvas.paste(shade(colour, 0.13), _masked(mask, half_plane(w, h)), left, top)
     return left, top, left + w, top + h
+
+
+def mirrored(mask: Image.Image, flip: bool) -> Image.Image:
+    return mask.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if flip else mask
+
+
+# Glyphs that must not be mirrored: they carry writing or digits, or point a way.
+UNMIRRORED_WORDS = frozenset(
+    [
+        "alpha",
+        "alphabet",
+        "letter",
+        "letters",
+        "numeric",
+        "number",
+        "abc",
+        "text",
+        "format",
+        "keycap",
+        "button",
+        "sign",
+        "signs",
+        "flag",
+        "flags",
+        "clock",
+        "calendar",
+        "left",
+        "right",
+        "arrow",
+        "arrows",
+        "forward",
+        "back",
+        "rewind",
+        "skip",
+        "next",
+        "previous",
+        "undo",
+        "redo",
+        "sort",
+        "ab",
+        "id",
+        "ok",
+        "sos",
+        "vs",
+        "cool",
+        "new",
+        "free",
+        "up",
+        "ng",
+        "atm",
+        "wc",
+        "tm",
+        "copyright",
+        "registered",
+        "pi",
+        "sigma",
+        "currency",
+        "dollar",
+        "euro",
+        "pound",
+        "yen",
+        "counter",
+        "barcode",
+        "qrcode",
+    ]
+)
+
+
+def mirrorable(concept: Concept) -> bool:
+    """Whether a drawing may be flipped left-right for a variation (writing and digits may not)."""
+    words = concept.name.split()
+    if any(ch.isdigit() for ch in concept.name):
+        return False
+    if any(len(word) == 1 and word != "a" for word in words):
+        return False
+    return not UNMIRRORED_WORDS.intersection(words)
 
 
 def is_line_drawing(mask: Image.Image, body: Image.Image) -> bool:

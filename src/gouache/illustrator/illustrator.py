@@ -4,6 +4,11 @@ The steps are deliberately separate (and timed separately by bench/builtin.py): 
 (parse.py with the encoder), lay out (scenes.py decides the stage, compose.py places things),
 rasterise (render.py, figures.py, designs.py), and finish (styles.py). The random generator is
 seeded from the seed and the prompt, so a seed reproduces the bytes and n seeds give n variants.
+
+The variants are drafts, not re-rolls of one picture: a seed picks among the near-tie drawings of
+each thing (the emoji or the icon of a dog), mirrors it or not, and (compose.py) moves and scales
+the arrangement; the camera height of a landscape and a product's backdrop prop follow the seed
+too. What the prompt states (colours, counts, positions, relations, background, style) is kept.
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ from .colours import RGB, contrast_ink, luminance, mix, shade
 from .compose import Placement, layout
 from .concepts import Concept, shared_index
 from .designs import abstract_background, brand_board, pattern_background
-from .figures import draw_placement
-from .parse import STYLES, Plan, parse
+from .figures import draw_placement, mirrorable
+from .parse import STYLES, Plan, Subject, parse
 from .render import Canvas
 from .scenes import Context, Stage, draw_setting, studio
 from .styles import Style, default_palette, finish, neon_palette, style_named
@@ -77,7 +82,10 @@ class Illustrator:
         scene_key = f"{plan.setting}|{plan.time}|{plan.purpose}|{plan.background}|{plan.palette}"
         scene_rng = np.random.default_rng([seed & 0xFFFFFFFF, zlib.crc32(scene_key.encode())])
         rng = np.random.default_rng([seed & 0xFFFFFFFF, zlib.crc32(prompt.encode("utf-8"))])
-        sketch = Sketch(plan, style_name, width, height, rng, transparent, scene_rng)
+        # The draft number steps by one from seed to seed, so the n images of a request (seeds
+        # seed..seed+n-1) walk through different compositions instead of repeating one by chance.
+        draft = (seed + zlib.crc32(prompt.encode("utf-8"))) & 0xFFFFFFFF
+        sketch = Sketch(plan, style_name, width, height, rng, transparent, scene_rng, draft)
         sketch.stage_and_layout()
         image = sketch.rasterise()
         return Drawing(image=image, understood=describe(plan, style_name, sketch))
@@ -95,8 +103,10 @@ class Sketch:
         rng: np.random.Generator,
         transparent: bool,
         scene_rng: np.random.Generator | None = None,
+        draft: int | None = None,
     ) -> None:
         self.plan, self.rng, self.transparent = plan, rng, transparent
+        self.draft = int(rng.integers(1 << 30)) if draft is None else draft
         self.scene_rng = scene_rng or rng
         self.width, self.height = width, height
         mono = None
@@ -107,9 +117,21 @@ class Sketch:
         self.palette = self.choose_palette()
         background = plan.background if plan.background is not None else (255, 255, 255)
         self.canvas = Canvas(width, height, background, track_alpha=transparent)
+        camera = float(self.scene_rng.uniform(-0.04, 0.04))
         self.ctx = Context(
-            self.canvas, self.scene_rng, self.style, self.palette, plan.time, plan.background
+            self.canvas,
+            self.scene_rng,
+            self.style,
+            self.palette,
+            plan.time,
+            plan.background,
+            camera,
         )
+        # Which of the equally good drawings of each thing this picture uses.
+        self.concepts: list[Concept] = [
+            choices[(self.draft + g) % len(choices)]
+            for g, choices in enumerate(drawings_of(s) for s in plan.subjects)
+        ]
         self.stage: Stage | None = None
         self.placements: list[Placement] = []
         self.purpose = plan.purpose
@@ -156,7 +178,7 @@ class Sketch:
         accents = sorted(accents, key=lambda c: -standout(c))[:3]
         offset = int(self.rng.integers(len(accents)))
         for g, subject in enumerate(self.plan.subjects):
-            wanted = subject.colours or natural_colour(subject.concept)
+            wanted = subject.colours or natural_colour(self.concepts[g])
             if not wanted:
                 wanted = [accents[(g + offset) % len(accents)]]
             tint = self.style.tint
@@ -170,10 +192,10 @@ class Sketch:
     def stage_and_layout(self) -> None:
         plan, ctx, w, h = self.plan, self.ctx, self.width, self.height
         region = None
+        props = False
         if self.purpose == "product" or (plan.setting == "studio"):
             self.stage = studio(ctx) if not self.transparent else Stage(h * 0.78, h * 0.1, h * 0.4)
-            if not self.transparent:
-                region = self.product_props()
+            props = not self.transparent and not plan.surface
         elif self.purpose == "slide":
             self.clear = (
                 abstract_background(ctx, self.palette, keep_clear=True)
@@ -207,49 +229,72 @@ class Sketch:
                 self.stage = draw_setting(ctx, setting)
         if plan.surface and plan.subjects:
             self.stage.surface = self.draw_surface()
-        self.placements = layout(plan, self.stage, w, h, self.rng, self.subject_colours(), region)
+        self.placements = layout(
+            plan, self.stage, w, h, self.rng, self.subject_colours(), region, self.draft
+        )
+        for g, concept in enumerate(self.concepts):
+            # Every other draft is mirrored (with the three placements that makes six distinct
+            # drafts); never writing or digits. No relation the prompt can state depends on facing.
+            flip = (self.draft + g) % 2 == 1 and mirrorable(concept)
+            for placement in self.placements:
+                if placement.subject == g:
+                    placement.flip = flip
+        if props and self.placements:
+            self.product_props()
 
-    def product_props(self) -> tuple[float, float, float, float] | None:
-        """Product shots vary by seed in the ways a designer would: a soft disc or arch behind
-        the product, a podium under it, or an off-centre placement that leaves room for copy.
-        Returns the region the product is confined to (None = the whole picture)."""
+    def product_props(self) -> None:
+        """Product shots vary by seed in the ways a designer would: a soft disc or an arch behind
+        the product, a podium under it, or a tinted panel on its side of the frame, each drawn
+        where the layout put the product (off-centre leaves the other side free for copy)."""
         c, w, h, rng = self.canvas, self.width, self.height, self.scene_rng
         colours_given = [col for s in self.plan.subjects for col in s.colours]
         accent = colours_given[0] if colours_given else self.palette[0]
         base = self.stage.floor_colour
         strength = 0.07 if luminance(base) > 0.8 else 0.25 if luminance(base) > 0.2 else 0.12
         tint = mix(base, self.style.tint(accent), strength)
-        variant = int(rng.integers(4))
-        short = c.short
-        centre = self.stage.ground - short * 0.27
+        # Neighbouring drafts, and drafts three apart (which share a placement), take different
+        # props; the //3 term keeps them out of step with the mirroring (every other draft).
+        variant = (2 * self.draft + self.draft // 3) % 4
+        things = self.placements
+        left = min(p.cx - p.size * 0.5 for p in things)
+        right = max(p.cx + p.size * 0.5 for p in things)
+        bottom = max(p.cy + p.size * 0.5 for p in things)
+        size = max(p.size for p in things)
+        cx, half = (left + right) / 2, max((right - left) / 2, size * 0.5)
+        ground = min(bottom, self.stage.ground)
+        centre = ground - size * 0.49
+
+        def inside(x: float, r: float) -> float:
+            """A backdrop shape's centre moved just enough to keep the shape in the frame."""
+            room = c.short * 0.03 + r
+            return min(max(x, room), w - room) if 2 * room < w else w / 2
+
+        largest = c.short * 0.44  # a backdrop shape never fills the frame
         if variant == 0:
-            c.circle(w * 0.5, centre, short * rng.uniform(0.33, 0.4), tint, background=True)
+            radius = min(largest, max(half * 1.1, size * rng.uniform(0.6, 0.72)))
+            c.circle(inside(cx, radius), centre, radius, tint, background=True)
         elif variant == 1:
-            top = h * 0.2
-            c.rounded_rect(
-                (w * 0.5 - short * 0.32, top, w * 0.5 + short * 0.32, self.stage.ground),
-                short * 0.32,
-                tint,
-                background=True,
-            )
+            rx = half * 1.16
+            top = max(h * 0.05, ground - size * 1.05 - rx * 0.3)
+            ax = inside(cx, rx)
+            c.rounded_rect((ax - rx, top, ax + rx, ground), rx, tint, background=True)
         elif variant == 2:
             podium = shade(base, 0.06) if luminance(base) > 0.3 else shade(base, -0.15)
-            top = self.stage.ground - short * 0.02
-            rx = short * 0.3
-            c.rect(
-                (w / 2 - rx, top, w / 2 + rx, top + short * 0.1),
-                shade(podium, 0.05),
-                background=True,
-            )
-            c.ellipse(
-                w / 2, top + short * 0.1, rx, short * 0.035, shade(podium, 0.05), background=True
-            )
-            c.ellipse(w / 2, top, rx, short * 0.035, podium, background=True)
+            top = ground - size * 0.035
+            rx, depth, lip = half * 1.1, size * 0.18, size * 0.064
+            c.rect((cx - rx, top, cx + rx, top + depth), shade(podium, 0.05), background=True)
+            c.ellipse(cx, top + depth, rx, lip, shade(podium, 0.05), background=True)
+            c.ellipse(cx, top, rx, lip, podium, background=True)
+        elif abs(cx - w / 2) > w * 0.05:
+            # Off-centre: a panel of colour on the product's side, the other side free for copy.
+            edge = cx + (cx - w / 2) * 10.0
+            x0, x1 = sorted((min(max(edge, 0.0), float(w)), w / 2 + (cx - w / 2) * 0.1))
+            c.rect((x0, 0.0, x1, float(h)), tint, background=True)
         else:
-            side = 0.62 if rng.random() < 0.5 else 0.38
-            c.circle(w * side, centre, short * 0.36, tint, opacity=0.9, background=True)
-            return (w * (side - 0.36), 0.0, w * (side + 0.36), float(h))
-        return None
+            radius = min(largest / 1.18, max(size * 0.68, half * 1.1))
+            ax = inside(cx, radius * 1.18)
+            c.circle(ax, centre, radius, tint, opacity=0.9, background=True)
+            c.ring(ax, centre, radius * 1.18, max(2.0, size * 0.012), tint, background=True)
 
     def draw_surface(self) -> tuple[float, float, float]:
         """A table or desk top that things stand on, drawn across the lower part of the stage."""
@@ -280,22 +325,35 @@ class Sketch:
     def rasterise(self) -> Image.Image:
         plan, canvas = self.plan, self.canvas
         if self.purpose == "brand":
-            motifs = [s.concept for s in plan.subjects]
+            motifs = list(self.concepts)
             brand_board(self.ctx, self.palette, motifs, self.style, self.transparent)
         elif self.purpose == "pattern":
-            motif = plan.subjects[0].concept if plan.subjects else None
+            motif = self.concepts[0] if self.concepts else None
             pattern_background(self.ctx, self.palette, plan.pattern, motif, self.style)
         floor = self.stage.floor_colour if self.stage else (200, 200, 200)
         if self.purpose == "product" and plan.background is not None:
             floor = plan.background
         drop = self.purpose in ("product", "slide")
         for placement in sorted(self.placements, key=lambda p: (p.layer, p.cy + p.size * 0.5)):
-            concept = plan.subjects[placement.subject].concept
+            concept = self.concepts[placement.subject]
             draw_placement(canvas, placement, concept, self.style, floor, drop_shadow=drop)
         image = finish(canvas.image, self.style) if not self.transparent else canvas.image
         if self.transparent:
             image = unblend(image, canvas.alpha, self.plan.background or (255, 255, 255))
         return image
+
+
+def drawings_of(subject: Subject) -> tuple[Concept, ...]:
+    """The drawings a seed may pick for a subject: its near-ties, less those whose name says a
+    colour when the prompt gave one ("a red apple" is never the drawing called green apple)."""
+    choices = subject.alternatives or (subject.concept,)
+    if subject.colours:
+        choices = tuple(
+            c
+            for c in choices
+            if c is subject.concept or not colours.BASIC.intersection(c.name.split())
+        )
+    return choices or (subject.concept,)
 
 
 def natural_colour(concept: Concept) -> list[RGB]:
@@ -325,8 +383,8 @@ def unblend(image: Image.Image, alpha: Image.Image | None, background: RGB) -> I
 def describe(plan: Plan, style_name: str, sketch: Sketch) -> str:
     """A short English sentence of what was drawn; returned as the `revised_prompt`."""
     parts = []
-    for subject in plan.subjects:
-        name = subject.concept.name
+    for g, subject in enumerate(plan.subjects):
+        name = sketch.concepts[g].name
         for prefix in ("food ", "shoe "):
             if name.startswith(prefix) and len(name.split()) > 1:
                 name = name[len(prefix) :] + (" shoe" if prefix == "shoe " else "")

@@ -471,6 +471,8 @@ class Subject:
     position: str | None = None
     relation: str | None = None  # how this subject stands to `anchor`: beside, above, on, ...
     anchor: int | None = None
+    # Near-tie drawings of the same thing (concept first): each seed draws one of them.
+    alternatives: tuple[Concept, ...] = ()
 
 
 @dataclass
@@ -604,8 +606,9 @@ class _Reader:
         words = [w for w in words[:-1] if w not in SETTINGS] + words[-1:]
         phrase = " ".join(words)
         concept = self.index.best(phrase)
+        matched = phrase
         if concept is None and len(words) > 1:
-            concept = self.index.best(words[-1])
+            concept, matched = self.index.best(words[-1]), words[-1]
         if concept is None:
             setting = match_setting(phrase)
             if setting:
@@ -625,6 +628,7 @@ class _Reader:
             count=count if count is not None else (3 if plural else 1),
             colours=colours_here,
             size=size,
+            alternatives=self.index.near_ties(matched, concept),
         )
         if relation and relation != "for" and plan.subjects:
             # "A next to B": B is the new subject; record it on A, the earlier one.

@@ -42,6 +42,7 @@ class Context:
     palette: list[RGB]
     time: str = "day"
     background: RGB | None = None
+    camera: float = 0.0  # seeded camera height: moves every horizon by this fraction of the height
 
     def c(self, colour: str | RGB) -> RGB:
         rgb = hex_to_rgb(colour) if isinstance(colour, str) else colour
@@ -56,9 +57,10 @@ class Context:
         return self.canvas.height
 
     def horizon(self, base: float = 0.64) -> float:
-        """Lower on wide pictures (more sky for a banner), higher on tall ones."""
+        """Lower on wide pictures (more sky for a banner), higher on tall ones; the seeded camera
+        raises or lowers it a little, so n drafts of one scene are not framed alike."""
         aspect = self.w / self.h
-        return self.h * min(0.78, max(0.55, base + 0.07 * (aspect - 1.0)))
+        return self.h * (min(0.78, max(0.55, base + 0.07 * (aspect - 1.0))) + self.camera)
 
 
 # -- shared pieces -----------------------------------------------------------------------------

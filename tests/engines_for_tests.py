@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from gouache.engines import GeneratedImage, ImageRequest
 from gouache.engines.instant import InstantEngine
-from gouache.errors import ContentFiltered, GenerationFailed
+from gouache.errors import ContentFiltered, GenerationFailed, GouacheError
 
 
 class SlowSetupEngine(InstantEngine):
@@ -23,14 +23,19 @@ class BrokenSetupEngine(InstantEngine):
 
 
 class FailingEngine(InstantEngine):
-    """Refuses prompts containing 'forbidden' and fails on prompts containing 'explode'."""
+    """Refuses prompts containing 'forbidden' (that request only, as a safety checker would),
+    fails the whole batch on 'explode' and 'crash'."""
 
-    def generate(self, requests: Sequence[ImageRequest]) -> list[list[GeneratedImage]]:
+    def generate(
+        self, requests: Sequence[ImageRequest]
+    ) -> list[list[GeneratedImage] | GouacheError]:
         for request in requests:
-            if "forbidden" in request.prompt:
-                raise ContentFiltered()
             if "explode" in request.prompt:
                 raise GenerationFailed("the engine ran out of memory drawing 5 images at 1024x1024")
             if "crash" in request.prompt:
                 raise RuntimeError("unexpected bug")
-        return super().generate(requests)
+        drawn = super().generate(requests)
+        return [
+            ContentFiltered() if "forbidden" in request.prompt else images
+            for request, images in zip(requests, drawn, strict=True)
+        ]

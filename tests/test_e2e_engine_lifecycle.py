@@ -83,6 +83,8 @@ def failing(tmp_path_factory):
         "[deployments.dall-e-2]\nengine = 'tests.engines_for_tests:FailingEngine'\n"
         "[deployments.dall-e-3]\nprofile = 'dall-e-3'\n"
         "engine = 'tests.engines_for_tests:FailingEngine'\n"
+        "[deployments.batched]\nengine = 'tests.engines_for_tests:FailingEngine'\n"
+        "[deployments.batched.options]\nbatch_window_s = 1.0\n"
     )
     with start_server(tmp, config=config) as server:
         yield server
@@ -125,3 +127,17 @@ def test_engine_failures_on_the_sync_route_keep_their_status(failing):
     assert failed.status_code == 500
     assert failed.json()["error"]["code"] == "generationFailed"
     assert httpx.get(f"{failing.url}/healthz").status_code == 200
+
+
+def test_one_refused_request_does_not_fail_the_others_in_its_batch(failing):
+    bodies = [{"prompt": p, "size": "256x256", "model": "batched"} for p in ("forbidden", "fine")]
+    locations = [
+        httpx.post(failing.url + ASYNC, json=body).headers["operation-location"] for body in bodies
+    ]
+    refused, drawn = (_finish(location) for location in locations)
+    assert refused["status"] == "failed"
+    assert refused["error"]["code"] == "content_policy_violation"
+    assert drawn["status"] == "succeeded"
+    assert len(drawn["result"]["data"]) == 1
+    metrics = httpx.get(f"{failing.url}/metrics").text
+    assert 'gouache_batches_total{deployment="batched"} 1.0' in metrics

@@ -25,7 +25,7 @@ from PIL import Image  # noqa: E402
 from gouache.engines import create_engine  # noqa: E402
 from gouache.engines.base import ImageRequest  # noqa: E402
 from gouache.engines.diffusers import DiffusersEngine  # noqa: E402
-from gouache.errors import ConfigError, InvalidRequest  # noqa: E402
+from gouache.errors import ConfigError, ContentFiltered, InvalidRequest  # noqa: E402
 from tests.tiny_diffusers import build_tiny_pipeline  # noqa: E402
 
 pytestmark = pytest.mark.diffusers
@@ -179,3 +179,23 @@ def test_scheduler_and_quality_steps_options(tiny_model: Path) -> None:
     assert engine.batch_key(low) != engine.batch_key(_request(size="32x32"))
     [images] = engine.generate([low])
     assert Image.open(io.BytesIO(images[0].data)).size == (32, 32)
+
+
+def test_a_flagged_image_refuses_only_its_own_request(
+    engine: DiffusersEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model's safety checker flags the second row of the batch: that request is refused,
+    the first keeps its images."""
+    pipeline = engine._pipeline
+
+    def checker(image, device, dtype):
+        return image, [False, True, False][: len(image)]
+
+    monkeypatch.setattr(pipeline, "run_safety_checker", checker)
+    kept, refused = engine.generate(
+        [_request(prompt="a", seed=1, n=1), _request(prompt="b", seed=2, n=2)]
+    )
+    assert isinstance(refused, ContentFiltered)
+    assert "1 of 2 images" in refused.message
+    assert isinstance(kept, list) and len(kept) == 1
+    assert kept[0].data.startswith(b"\x89PNG")

@@ -13,6 +13,8 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from gouache.errors import GouacheError
+
 
 @dataclass(frozen=True, slots=True)
 class ImageRequest:
@@ -76,8 +78,13 @@ class Engine(ABC):
         """Load weights and warm up; called once per worker before the first request."""
 
     @abstractmethod
-    def generate(self, requests: Sequence[ImageRequest]) -> list[list[GeneratedImage]]:
-        """Draw `request.n` images for every request of the batch, in order."""
+    def generate(
+        self, requests: Sequence[ImageRequest]
+    ) -> list[list[GeneratedImage] | GouacheError]:
+        """Draw `request.n` images for every request of the batch, in order.
+
+        Raising fails every operation of the batch. To fail only some (a safety checker flagging
+        one request's image, say), put a `GouacheError` in that request's place instead."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release what `setup` took."""

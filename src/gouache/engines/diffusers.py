@@ -24,7 +24,13 @@ from typing import Any
 from gouache.engines.base import Engine, GeneratedImage, ImageRequest
 from gouache.engines.diffusers_options import FAMILIES, guess_family, parse_options
 from gouache.engines.encoding import encode_image, media_type
-from gouache.errors import ConfigError, ContentFiltered, GenerationFailed, InvalidRequest
+from gouache.errors import (
+    ConfigError,
+    ContentFiltered,
+    GenerationFailed,
+    GouacheError,
+    InvalidRequest,
+)
 
 logger = logging.getLogger("gouache.engines.diffusers")
 
@@ -217,7 +223,9 @@ class DiffusersEngine(Engine):
                 param="background",
             )
 
-    def generate(self, requests: Sequence[ImageRequest]) -> list[list[GeneratedImage]]:
+    def generate(
+        self, requests: Sequence[ImageRequest]
+    ) -> list[list[GeneratedImage] | GouacheError]:
         for request in requests:
             self.check(request)
         if self._pipeline is None:
@@ -226,23 +234,35 @@ class DiffusersEngine(Engine):
         groups: dict[Hashable, list[int]] = {}
         for index, request in enumerate(requests):
             groups.setdefault(self.batch_key(request), []).append(index)
-        results: list[list[GeneratedImage]] = [[] for _ in requests]
+        results: list[list[GeneratedImage] | GouacheError] = [[] for _ in requests]
         with self._lock:
             for members in groups.values():
                 group = [requests[i] for i in members]
                 images = self._run(group, self.steps_for(group[0]), self.guidance)
                 for i in members:
-                    results[i] = images[: requests[i].n]
-                    images = images[requests[i].n :]
+                    mine, images = images[: requests[i].n], images[requests[i].n :]
+                    results[i] = self._kept(mine)
         return results
+
+    @staticmethod
+    def _kept(images: list[GeneratedImage | None]) -> list[GeneratedImage] | GouacheError:
+        """A request whose image the model's safety checker flagged (None) is refused alone;
+        the other requests of the batch keep their images."""
+        flagged = sum(image is None for image in images)
+        if flagged:
+            return ContentFiltered(
+                "Generated image was filtered as a result of our safety system "
+                f"({flagged} of {len(images)} images)."
+            )
+        return [image for image in images if image is not None]
 
     def _run(
         self, requests: Sequence[ImageRequest], steps: int, guidance: float
-    ) -> list[GeneratedImage]:
+    ) -> list[GeneratedImage | None]:
         """Draw every image of `requests` (same size) in pipeline calls of at most
-        `max_batch_images` rows; the caller holds the lock."""
+        `max_batch_images` rows; the caller holds the lock. None marks a flagged image."""
         rows = [(r, r.seed + i) for r in requests for i in range(r.n)]
-        out: list[GeneratedImage] = []
+        out: list[GeneratedImage | None] = []
         for start in range(0, len(rows), self.max_batch_images):
             chunk = rows[start : start + self.max_batch_images]
             out.extend(self._call(chunk, steps, guidance, len({id(r) for r, _ in chunk})))
@@ -250,7 +270,7 @@ class DiffusersEngine(Engine):
 
     def _call(
         self, rows: list[tuple[ImageRequest, int]], steps: int, guidance: float, n_requests: int
-    ) -> list[GeneratedImage]:
+    ) -> list[GeneratedImage | None]:
         import torch
 
         first = rows[0][0]
@@ -280,23 +300,18 @@ class DiffusersEngine(Engine):
             steps,
             elapsed,
         )
-        flagged = getattr(output, "nsfw_content_detected", None) or []
-        if any(flagged):
-            # The contract has no per-request failure inside a batch: the model's safety checker
-            # refusing any image refuses the call.
-            raise ContentFiltered(
-                f"Generated image was filtered as a result of our safety system "
-                f"({sum(map(bool, flagged))} of {len(rows)} images in the batch)."
-            )
+        flagged = list(getattr(output, "nsfw_content_detected", None) or [False] * len(rows))
         requests = [request for request, _ in rows]
         encoded = self._encode(requests, output.images)
         return [
-            GeneratedImage(
+            None
+            if is_flagged
+            else GeneratedImage(
                 data=data,
                 media_type=media_type(request.output_format),
                 revised_prompt=request.prompt,
             )
-            for request, data in zip(requests, encoded, strict=True)
+            for request, data, is_flagged in zip(requests, encoded, flagged, strict=True)
         ]
 
     def _encode(self, requests: Sequence[ImageRequest], pictures: Sequence[Any]) -> list[bytes]:

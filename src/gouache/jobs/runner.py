@@ -243,7 +243,10 @@ class WorkerPool:
             elapsed,
         )
         for (operation, _), images in zip(group, outputs, strict=True):
-            self._succeed(deployment, worker, operation, images)
+            if isinstance(images, GouacheError):
+                self._fail(deployment, worker, operation, images)
+            else:
+                self._succeed(deployment, worker, operation, images)
 
     def _succeed(
         self,

@@ -128,15 +128,6 @@ def test_real_gouache_subprocess_in_process_table(tmp_path):
     assert [line.split()[-1] for line in lines[4:]] == [str(p) for p in saved]
 
 
-def _builtin_ready() -> bool:
-    try:
-        from gouache.illustrator import Illustrator  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _builtin_ready(), reason="gouache.illustrator.Illustrator not there yet")
 def test_readme_main_job_real_subprocess_on_the_builtin_engine(tmp_path):
     """The README's "run the main job": a fresh folder, no server, no flags but the prompt."""
     exe = shutil.which("gouache", path=str(Path(sys.executable).parent)) or "gouache"

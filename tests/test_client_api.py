@@ -146,15 +146,6 @@ def test_environment_is_read_at_call_time(server, monkeypatch):
     assert operation.urls[0].startswith(server.url)
 
 
-def _builtin_ready() -> bool:
-    try:
-        from gouache.illustrator import Illustrator  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _builtin_ready(), reason="gouache.illustrator.Illustrator not there yet")
 def test_default_engine_draws_in_process(tmp_path):
     operation = gouache.generate_images("a red apple on a table", size="256x256", out=tmp_path)
     with Image.open(operation.paths[0]) as image:

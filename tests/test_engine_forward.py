@@ -1,7 +1,6 @@
 """The forwarding engine between two real `gouache serve` processes.
 
-The upstream is a plain gouache (built-in engine, or the instant engine while the illustrator is
-not importable); the downstream has one forward deployment per upstream wire style. Everything is
+The upstream is a plain gouache with its built-in engine; the downstream has one forward deployment per upstream wire style. Everything is
 driven from the outside as a user would: official `openai` client and plain HTTP, images downloaded
 and decoded. The wire details and each error mapping are pinned separately, against scripted
 answers, in tests/test_forward_errors.py.
@@ -23,14 +22,6 @@ from tests.server import RunningServer, download_png_sizes, free_port, start_ser
 pytestmark = pytest.mark.e2e
 
 
-def _upstream_args() -> list[str]:
-    try:
-        from gouache.illustrator import Illustrator  # noqa: F401
-    except ImportError:
-        return ["--engine", "instant"]
-    return []
-
-
 def _forward(name: str, sizes: list[str] | None = None, workers: int = 1, **options: str) -> str:
     lines = [f"[deployments.{name}]", 'profile = "dall-e-2"', 'engine = "forward"']
     lines.append(f"workers = {workers}")
@@ -46,9 +37,7 @@ def chain(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[RunningServer, RunningServer]]:
     folder = tmp_path_factory.mktemp("forward-chain")
-    with start_server(
-        folder, args=_upstream_args(), env={"GOUACHE_API_KEYS": "upstream-secret"}
-    ) as upstream:
+    with start_server(folder, env={"GOUACHE_API_KEYS": "upstream-secret"}) as upstream:
         config = (
             _forward(
                 "via-azure",

@@ -193,23 +193,25 @@ def test_sigkill_loses_no_accepted_operation(tmp_path):
     slow = tmp_path / "slow.toml"
     slow.write_text(CRASH_CONFIG.format(delay=0.4))
     server = launch(data_dir, config=slow)
-    wait_ready(server)
-    ids = []
-    for index in range(8):
-        response = httpx.post(
-            server.url + ASYNC, json={"prompt": f"crash {index}", "n": 2, "size": "256x256"}
-        )
-        assert response.status_code == 202
-        ids.append(response.json()["id"])
-    time.sleep(0.5)  # one is running, the rest are queued
-    statuses = {
-        httpx.get(
-            f"{server.url}/openai/operations/images/{i}?api-version=2023-06-01-preview"
-        ).json()["status"]
-        for i in ids
-    }
-    assert "notRunning" in statuses
-    server.kill()
+    try:
+        wait_ready(server)
+        ids = []
+        for index in range(8):
+            response = httpx.post(
+                server.url + ASYNC, json={"prompt": f"crash {index}", "n": 2, "size": "256x256"}
+            )
+            assert response.status_code == 202
+            ids.append(response.json()["id"])
+        time.sleep(0.5)  # one is running, the rest are queued
+        statuses = {
+            httpx.get(
+                f"{server.url}/openai/operations/images/{i}?api-version=2023-06-01-preview"
+            ).json()["status"]
+            for i in ids
+        }
+        assert "notRunning" in statuses
+    finally:
+        server.kill()
 
     fast = tmp_path / "fast.toml"
     fast.write_text(CRASH_CONFIG.format(delay=0))

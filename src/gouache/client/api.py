@@ -152,24 +152,8 @@ def generate_images(
     local: bool = False,
     progress: Progress | None = None,
 ) -> Operation:
-    job = prepare(
-        prompt,
-        n=n,
-        size=size,
-        user=user,
-        seed=seed,
-        out=out,
-        endpoint=endpoint,
-        api_key=api_key,
-        deployment=deployment,
-        api_version=api_version,
-        timeout=timeout,
-        retries=retries,
-        engine=engine,
-        local=local,
-        progress=progress,
-    )
-    return run_job(job)
+    # The parameters are exactly prepare()'s: hand them on as they came.
+    return run_job(prepare(**locals()))
 
 
 async def agenerate_images(
@@ -190,24 +174,7 @@ async def agenerate_images(
     local: bool = False,
     progress: Progress | None = None,
 ) -> Operation:
-    job = prepare(
-        prompt,
-        n=n,
-        size=size,
-        user=user,
-        seed=seed,
-        out=out,
-        endpoint=endpoint,
-        api_key=api_key,
-        deployment=deployment,
-        api_version=api_version,
-        timeout=timeout,
-        retries=retries,
-        engine=engine,
-        local=local,
-        progress=progress,
-    )
-    return await arun_job(job)
+    return await arun_job(prepare(**locals()))
 
 
 generate_images.__doc__ = _DOC

@@ -361,3 +361,25 @@ def test_two_processes_migrating_at_once_both_succeed_and_migrate_once(
     assert sum("already at 0001 (head)" in out for out in outputs) == 1, outputs
     assert version_rows(engine) == ["0001"]
     assert reflected(engine) == declared(schema_v0_1.operations)
+
+
+# -- packaging ---------------------------------------------------------------------------------
+
+
+def test_migrations_ship_in_the_package():
+    """An installed gouache must find its revisions: packages for the .py files, package-data for
+    the rest (a wheel built from pyproject.toml holds exactly these)."""
+    import fnmatch
+    import tomllib
+
+    import setuptools
+
+    root = Path(__file__).resolve().parents[1]
+    packages = setuptools.find_packages(root / "src")
+    assert {"gouache.jobs.migrations", "gouache.jobs.migrations.versions"} <= set(packages)
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["*"]
+    for path in migrate.MIGRATIONS.rglob("*"):
+        if path.is_file() and path.suffix not in (".py", ".pyc"):
+            assert any(fnmatch.fnmatch(path.name, pattern) for pattern in patterns), path
+    assert (migrate.MIGRATIONS / "versions" / "0001_operations.py").is_file()

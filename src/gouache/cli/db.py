@@ -35,11 +35,16 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         action = actions.add_parser(name, help=help_text, description=help_text)
         action.add_argument(
             "--database",
+            metavar="URL",
             help="sqlite:///path/to/file.db or postgresql://user:password@host:5432/name "
             "(default: the database setting, else gouache.db in the data dir)",
         )
-        action.add_argument("--data-dir", help="the server's data dir (default .gouache)")
-        action.add_argument("--config", type=Path, help="TOML config file with [server]")
+        action.add_argument(
+            "--data-dir", metavar="DIR", help="the server's data dir (default .gouache)"
+        )
+        action.add_argument(
+            "--config", type=Path, metavar="FILE", help="TOML config file with [server]"
+        )
     return parser
 
 

@@ -100,13 +100,17 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(url.database)
 
 
-def create_database_engine(url: str | URL, *, pool_size: int = 8, max_overflow: int = 16) -> Engine:
+def create_database_engine(
+    url: str | URL, *, pool_size: int | None = None, max_overflow: int | None = None
+) -> Engine:
     """An engine for the `database` setting; no connection is made until first use.
 
     SQLite gets the pragmas the store has always used on every connection. PostgreSQL gets
     `pool_pre_ping` (a node survives a database restart without failing its next request),
     connections recycled every 30 minutes (load balancers and PgBouncer drop idle ones), a
     10-second connect timeout and `application_name=gouache` so operators can find its sessions.
+    Pools default to 8 + 16 overflow connections on SQLite (as the store has always had) and 5 + 10
+    on PostgreSQL, where every node's pool counts against the server's `max_connections`.
     """
     if isinstance(url, str):
         url = parse_url(url)
@@ -122,8 +126,8 @@ def create_database_engine(url: str | URL, *, pool_size: int = 8, max_overflow: 
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False},
-            pool_size=pool_size,
-            max_overflow=max_overflow,
+            pool_size=8 if pool_size is None else pool_size,
+            max_overflow=16 if max_overflow is None else max_overflow,
         )
         event.listen(engine, "connect", sqlite_pragmas)
         return engine
@@ -132,8 +136,8 @@ def create_database_engine(url: str | URL, *, pool_size: int = 8, max_overflow: 
     return create_engine(
         url.difference_update_query(connect_args),
         connect_args=connect_args,
-        pool_size=pool_size,
-        max_overflow=max_overflow,
+        pool_size=5 if pool_size is None else pool_size,
+        max_overflow=10 if max_overflow is None else max_overflow,
         pool_pre_ping=True,
         pool_recycle=1800,
     )
@@ -161,7 +165,8 @@ def unavailable(engine: Engine, exc: DBAPIError) -> DatabaseUnavailable:
         reason = reason.replace(str(password), "***")
     return DatabaseUnavailable(
         f"cannot reach the database {shown_url(engine.url)}: {redact(reason)}. Check that the "
-        "server is running and the URL's host, port, user and password are right."
+        "server is running and that the URL's host, port, user, password and database name "
+        "are right."
     )
 
 

@@ -119,3 +119,11 @@ def test_database_setting_comes_from_the_environment():
     url = "postgresql://gouache@db:5432/gouache"
     assert load_settings(environ={"GOUACHE_DATABASE": url}).database == url
     assert load_settings(environ={}).database == ""
+
+
+def test_sqlite_path_that_is_not_a_database_file_says_what_to_check(tmp_path: Path):
+    (tmp_path / "gouache.db").mkdir()
+    engine = create_database_engine(f"sqlite:///{tmp_path / 'gouache.db'}")
+    with pytest.raises(DatabaseUnavailable, match="cannot use the SQLite database") as caught:
+        check_connection(engine)
+    assert "this user can write it and its folder" in caught.value.message

@@ -251,6 +251,28 @@ def test_failed_revision_leaves_the_previous_one_whole(engine: Engine, newer_cod
     assert "note" in reflected(engine)["columns"]
 
 
+def test_user_without_create_rights_is_told_what_to_grant(postgres_url: str):
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    role = f"gouache_reader_{os.getpid()}"
+    with psycopg.connect(libpq_url(postgres_url), autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN')
+    engine = create_database_engine(
+        make_url(postgres_url).set(username=role).render_as_string(False)
+    )
+    try:
+        with pytest.raises(ConfigError, match="could not migrate the database") as caught:
+            migrate.ensure_schema(engine)
+        assert "permission denied" in caught.value.message
+        assert "GRANT CREATE ON SCHEMA public" in caught.value.message
+        assert migrate.current_revision(engine) is None
+    finally:
+        engine.dispose()
+        with psycopg.connect(libpq_url(postgres_url), autocommit=True) as admin:
+            admin.execute(f'DROP ROLE "{role}"')
+
+
 # -- the command line ----------------------------------------------------------------------------
 
 

@@ -156,16 +156,27 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any = None) -> None:
     cursor.close()
 
 
-def unavailable(engine: Engine, exc: DBAPIError) -> DatabaseUnavailable:
-    """A connection failure as a message an operator can act on, password removed."""
+def reason(engine: Engine, exc: DBAPIError) -> str:
+    """The driver's own first line about a failure, with the password taken out."""
+    text = str(exc.orig).strip() if exc.orig is not None else str(exc)
+    text = text.splitlines()[0] if text else type(exc).__name__
     password = engine.url.password
-    reason = str(exc.orig).strip() if exc.orig is not None else str(exc)
-    reason = reason.splitlines()[0] if reason else type(exc).__name__
     if password:
-        reason = reason.replace(str(password), "***")
+        text = text.replace(str(password), "***")
+    return redact(text)
+
+
+def unavailable(engine: Engine, exc: DBAPIError) -> DatabaseUnavailable:
+    """A failure to open or write the database as a message an operator can act on."""
+    path = sqlite_path(engine.url)
+    if path is not None:
+        return DatabaseUnavailable(
+            f"cannot use the SQLite database {path}: {reason(engine, exc)}. Check that the path "
+            "names a database file (or nothing yet) and that this user can write it and its folder."
+        )
     return DatabaseUnavailable(
-        f"cannot reach the database {shown_url(engine.url)}: {redact(reason)}. Check that the "
-        "server is running and that the URL's host, port, user, password and database name "
+        f"cannot reach the database {shown_url(engine.url)}: {reason(engine, exc)}. Check that "
+        "the server is running and that the URL's host, port, user, password and database name "
         "are right."
     )
 

@@ -25,12 +25,12 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from gouache import __version__
 from gouache.errors import ConfigError
-from gouache.jobs.database import shown_url, sqlite_path, sqlite_pragmas, unavailable
+from gouache.jobs.database import reason, shown_url, sqlite_path, sqlite_pragmas, unavailable
 
 log = logging.getLogger("gouache.migrations")
 
@@ -154,8 +154,10 @@ def upgrade(engine: Engine) -> SchemaState:
             command.upgrade(_config(conn), "head")
             after = _read_revision(conn)
             conn.commit()
-    except DBAPIError as exc:
+    except OperationalError as exc:
         raise unavailable(engine, exc) from None
+    except DBAPIError as exc:
+        raise _migration_failed(engine, exc) from None
     applied = (
         [rev.revision for rev in reversed(list(script.iterate_revisions(after, before)))]
         if after != before
@@ -177,6 +179,19 @@ def check_known(engine: Engine, revision: str | None) -> None:
             "gouache has migrated it. Upgrade gouache on this machine to the version the other "
             "nodes run (pip install -U gouache); an older gouache must not write to a newer schema"
         ) from None
+
+
+def _migration_failed(engine: Engine, exc: DBAPIError) -> ConfigError:
+    hint = ""
+    if "permission denied" in str(exc.orig).lower():
+        hint = (
+            " The URL's user must be able to create tables: make it the database's owner "
+            "(createdb --owner USER NAME) or GRANT CREATE ON SCHEMA public TO USER."
+        )
+    return ConfigError(
+        f"could not migrate the database {shown_url(engine.url)}: {reason(engine, exc)}. Each "
+        f"revision applies whole or not at all, so the last one begun was rolled back.{hint}"
+    )
 
 
 def sqlite_lock_path(database: Path) -> Path:

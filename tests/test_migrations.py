@@ -251,6 +251,72 @@ def test_failed_revision_leaves_the_previous_one_whole(engine: Engine, newer_cod
     assert "note" in reflected(engine)["columns"]
 
 
+HANGING_0002 = """
+import os
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("operations") as batch:
+        batch.add_column(sa.Column("note", sa.Text))
+    marker = os.environ.get("GOUACHE_TEST_MIGRATION_MARKER")
+    if marker:  # the process to be killed: say so, then stay inside the revision
+        Path(marker).write_text("inside 0002")
+        time.sleep(600)
+
+
+def downgrade():
+    pass
+"""
+
+MIGRATE_WITH = """
+import sys
+from pathlib import Path
+from gouache.jobs import migrate
+from gouache.jobs.database import create_database_engine
+migrate.MIGRATIONS = Path(sys.argv[2])
+migrate.ensure_schema(create_database_engine(sys.argv[1]))
+"""
+
+
+def test_process_killed_mid_migration_leaves_the_lock_free_and_the_revision_undone(
+    engine: Engine, newer_code: Path, database_url: str, tmp_path: Path
+):
+    make_0_1_database(engine)
+    migrate.ensure_schema(engine)
+    (newer_code / "versions" / "0002_note.py").write_text(HANGING_0002)
+    marker = tmp_path / "inside"
+    process = subprocess.Popen(
+        [sys.executable, "-c", MIGRATE_WITH, database_url, str(newer_code)],
+        env={**os.environ, "GOUACHE_TEST_MIGRATION_MARKER": str(marker)},
+    )
+    try:
+        pause = threading.Event()
+        for _ in range(2400):  # a guard against hanging forever, not a measure of speed
+            if marker.exists() or process.poll() is not None:
+                break
+            pause.wait(0.05)
+        assert marker.exists(), f"the migrating process ended early ({process.returncode})"
+    finally:
+        process.kill()  # SIGKILL, inside revision 0002 with the migration lock held
+        process.wait()
+    assert migrate.current_revision(engine) == "0001"
+    assert "note" not in reflected(engine)["columns"]
+    state = migrate.ensure_schema(engine)  # waits for nothing: the dead process holds no lock
+    assert (state.before, state.applied) == ("0001", ["0002"])
+    assert "note" in reflected(engine)["columns"]
+    assert all_rows(engine) == schema_v0_1.ROWS
+
+
 def test_user_without_create_rights_is_told_what_to_grant(postgres_url: str):
     import psycopg
     from sqlalchemy.engine import make_url

@@ -181,6 +181,14 @@ def check_known(engine: Engine, revision: str | None) -> None:
         ) from None
 
 
+def sqlite_lock_path(database: Path) -> Path:
+    """The file whose lock serialises migrations of one SQLite database."""
+    return database.with_name(database.name + "-migrate.lock")
+
+
+# -- internals --------------------------------------------------------------------------------
+
+
 def _migration_failed(engine: Engine, exc: DBAPIError) -> ConfigError:
     hint = ""
     if "permission denied" in str(exc.orig).lower():
@@ -192,14 +200,6 @@ def _migration_failed(engine: Engine, exc: DBAPIError) -> ConfigError:
         f"could not migrate the database {shown_url(engine.url)}: {reason(engine, exc)}. Each "
         f"revision applies whole or not at all, so the last one begun was rolled back.{hint}"
     )
-
-
-def sqlite_lock_path(database: Path) -> Path:
-    """The file whose lock serialises migrations of one SQLite database."""
-    return database.with_name(database.name + "-migrate.lock")
-
-
-# -- internals --------------------------------------------------------------------------------
 
 
 def _script() -> ScriptDirectory:

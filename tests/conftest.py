@@ -16,6 +16,9 @@ from gouache.config import Deployment, default_deployments
 from gouache.profiles import PROFILES
 from gouache.settings import load_settings
 
+# PostgreSQL fixtures (postgres_url, database_url over both backends): see tests/postgres.py
+pytest_plugins = ["tests.postgres"]
+
 ASYNC = "/openai/images/generations:submit?api-version=2023-06-01-preview"
 
 

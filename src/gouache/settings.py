@@ -28,6 +28,12 @@ class Settings:
     data_dir: Path = _field(
         Path(".gouache"), "GOUACHE_DATA_DIR", "Folder for the database, images and link secret."
     )
+    database: str = _field(
+        "",
+        "GOUACHE_DATABASE",
+        "Database URL: sqlite:///path/to/file.db or postgresql://user:password@host:5432/name. "
+        "Empty: the SQLite file gouache.db in the data dir.",
+    )
     public_url: str = _field(
         "",
         "GOUACHE_PUBLIC_URL",

@@ -44,9 +44,8 @@ def test_a_read_only_folder_refuses_writes_without_leaking_its_path(tmp_path: Pa
     with small_tmpfs(tmp_path / "disk") as disk:
         store = LocalImageStore(disk / "images")
         operation_id = str(uuid.uuid4())
-        with read_only(disk):
-            with pytest.raises(StorageError) as caught:
-                store.put(operation_id, 0, "png", PNG)
+        with read_only(disk), pytest.raises(StorageError) as caught:
+            store.put(operation_id, 0, "png", PNG)
         assert "read-only" in caught.value.message
         assert str(disk) not in caught.value.message
         assert "/" not in caught.value.message.replace("s3://", "")

@@ -8,6 +8,7 @@ full or read-only disk never leaves a partial image or a stray `.tmp` behind.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
 import shutil
@@ -80,10 +81,9 @@ class LocalImageStore:
                 os.close(fd)
             os.replace(tmp, folder / name)
         except OSError as exc:
-            try:
+            # the same fault (read-only) can stop the clean-up: nothing was written then
+            with contextlib.suppress(OSError):
                 tmp.unlink(missing_ok=True)
-            except OSError:
-                pass  # the same fault (read-only) can stop the clean-up: nothing was written then
             raise storage_error("save the image", exc) from exc
         return name
 

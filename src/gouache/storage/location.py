@@ -91,8 +91,13 @@ def image_store_for(settings: Settings) -> ImageStore:
 
 def _object_store(url: str, scheme: str, endpoint: str) -> ImageStore:
     # Imported here: a server on a local folder never loads the object-store client.
-    from obstore.exceptions import BaseError
-    from obstore.store import AzureStore, GCSStore, S3Store
+    try:
+        from obstore.exceptions import BaseError
+        from obstore.store import AzureStore, GCSStore, S3Store
+    except ImportError as exc:
+        raise ConfigError(
+            f"{scheme}:// storage needs the obstore package: pip install 'gouache[storage]'"
+        ) from exc
 
     from gouache.storage.objects import RETRY, TIMEOUTS, ObjectImageStore
 

@@ -25,6 +25,10 @@ from gouache.errors import StorageError
 from gouache.storage.base import ImageBody, checked_id, image_name, is_image_name, is_operation_id
 
 CHUNK = 256 * 1024
+# obstore raises its own classes for most failures, and Python's built-in ones for some (a missing
+# object is a plain FileNotFoundError): catch both.
+NOT_FOUND = (NotFoundError, FileNotFoundError)
+FAILURES = (BaseError, OSError)
 MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 # A store that is down must answer quickly with an error, not hold requests for minutes
@@ -36,9 +40,9 @@ TIMEOUTS = {"connect_timeout": "5s", "timeout": "30s"}
 def object_error(action: str, exc: BaseException) -> StorageError:
     """In words only: obstore's messages carry the store's URL, bucket and sometimes the
     request, none of which belongs in a client's error."""
-    if isinstance(exc, PermissionDeniedError | UnauthenticatedError):
+    if isinstance(exc, PermissionDeniedError | UnauthenticatedError | PermissionError):
         cause = "the object store refused the credentials"
-    elif isinstance(exc, BaseError):
+    elif isinstance(exc, FAILURES):
         cause = "the object store did not answer or answered with an error"
     else:
         cause = f"an unexpected {type(exc).__name__}"
@@ -71,7 +75,7 @@ class ObjectImageStore:
                 data,
                 attributes={"Content-Type": MEDIA_TYPES[ext]},
             )
-        except BaseError as exc:
+        except FAILURES as exc:
             raise object_error("save the image", exc) from exc
         return name
 
@@ -80,11 +84,11 @@ class ObjectImageStore:
             raise FileNotFoundError(f"{name} is not an image name")
         try:
             return bytes(obstore.get(self.store, self._key(operation_id, name)).bytes())
-        except NotFoundError as exc:
+        except NOT_FOUND as exc:
             raise FileNotFoundError(
                 f"image {name} of operation {operation_id} is not stored"
             ) from exc
-        except BaseError as exc:
+        except FAILURES as exc:
             raise object_error("read the image", exc) from exc
 
     async def open(self, operation_id: str, name: str) -> _StoredObject | None:
@@ -97,9 +101,9 @@ class ObjectImageStore:
             return None
         try:
             meta = await obstore.head_async(self.store, key)
-        except NotFoundError:
+        except NOT_FOUND:
             return None
-        except BaseError as exc:
+        except FAILURES as exc:
             raise object_error("read the image", exc) from exc
         return _StoredObject(self.store, key, int(meta["size"]))
 
@@ -113,7 +117,7 @@ class ObjectImageStore:
                 self._key(operation_id, name),
                 timedelta(seconds=max(1, expires_in)),
             )
-        except BaseError as exc:
+        except FAILURES as exc:
             raise object_error("sign a link to the image", exc) from exc
 
     def _keys(self, operation_id: str) -> list[str]:
@@ -128,7 +132,7 @@ class ObjectImageStore:
             if keys:
                 obstore.delete(self.store, keys)
             remaining = self._keys(operation_id)
-        except BaseError as exc:
+        except FAILURES as exc:
             raise object_error("delete the images", exc) from exc
         if remaining:
             raise StorageError(
@@ -140,7 +144,7 @@ class ObjectImageStore:
     def operation_ids(self) -> list[str]:
         try:
             listing = obstore.list_with_delimiter(self.store, None)
-        except BaseError as exc:
+        except FAILURES as exc:
             raise object_error("list the images", exc) from exc
         names = (prefix.rstrip("/").rsplit("/", 1)[-1] for prefix in listing["common_prefixes"])
         return [name for name in names if is_operation_id(name)]
@@ -160,9 +164,9 @@ class _StoredObject:
             options["range"] = (start, end)
         try:
             result = await obstore.get_async(self.store, self.key, options=options)
-        except NotFoundError as exc:
+        except NOT_FOUND as exc:
             raise FileNotFoundError("the image was deleted while it was being sent") from exc
-        except BaseError as exc:
+        except FAILURES as exc:
             raise object_error("read the image", exc) from exc
         return ImageBody(self.size, start, end, _stream(result))
 

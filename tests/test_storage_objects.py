@@ -27,6 +27,7 @@ from tests.object_servers import (
     s3rver,
     s3rver_env,
 )
+from tests.server import launch
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 64
 BUCKET = "gouache-images"
@@ -206,3 +207,17 @@ def test_a_folder_or_empty_setting_is_a_local_store(tmp_path: Path):
     assert isinstance(store, LocalImageStore)
     assert store.root == tmp_path / "elsewhere"
     check_storage("az://container/prefix", "", "redirect")
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "words"),
+    [
+        (["--storage", "ftp://files/x"], {}, "ftp://, which is not supported"),
+        ([], {"GOUACHE_LINKS": "redirect"}, "needs object storage"),
+    ],
+)
+def test_serve_refuses_storage_settings_that_cannot_work(tmp_path: Path, args, env, words):
+    server = launch(tmp_path / "data", args=args, env=env)
+    assert server.process.wait(60) == 2
+    assert f"gouache serve: {words}" in server.log() or words in server.log()
+    assert "Traceback" not in server.log()

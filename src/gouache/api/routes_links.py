@@ -8,6 +8,7 @@ Every refusal is the error JSON, whatever the query or the Range header holds.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from starlette.requests import Request
@@ -147,7 +148,8 @@ async def image(request: Request) -> Response:
     if app.settings.links == "redirect":
         # Never longer than gouache's own link: a redirect cannot extend it.
         ttl = max(1, min(PRESIGNED_TTL_S, max_age))
-        url = images.presigned_url(operation_id, name, ttl)
+        # Signing can need the network (a user-delegation key, a token refresh): off the loop.
+        url = await asyncio.to_thread(images.presigned_url, operation_id, name, ttl)
         return RedirectResponse(url, status_code=302, headers={"cache-control": "no-store"})
     byte_range = _byte_range(request.headers.get("range"), stored.size)
     start, end = byte_range or (0, stored.size)

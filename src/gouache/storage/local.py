@@ -110,11 +110,15 @@ class LocalImageStore:
             raise storage_error("read the image", exc) from exc
 
     async def open(self, operation_id: str, name: str) -> _LocalImage | None:
+        """Looked up in a worker thread: the event loop never waits on the disk."""
+        return await asyncio.to_thread(self._open, operation_id, name)
+
+    def _open(self, operation_id: str, name: str) -> _LocalImage | None:
         path = self.path(operation_id, name)
         if path is None:
             return None
         try:
-            size = (await asyncio.to_thread(path.stat)).st_size
+            size = path.stat().st_size
         except FileNotFoundError:
             return None
         except OSError as exc:

@@ -19,6 +19,7 @@ import pytest
 
 from gouache.errors import ConfigError, StorageError
 from gouache.storage import LocalImageStore, check_storage, from_url
+from tests.conftest import ASYNC, make_client
 from tests.object_servers import (
     StorageServer,
     azurite,
@@ -221,3 +222,32 @@ def test_serve_refuses_storage_settings_that_cannot_work(tmp_path: Path, args, e
     assert server.process.wait(60) == 2
     assert f"gouache serve: {words}" in server.log() or words in server.log()
     assert "Traceback" not in server.log()
+
+
+def test_a_link_to_a_stopped_store_is_a_503_in_the_error_shape(
+    azurite_server, monkeypatch, tmp_path: Path
+):
+    for name, value in azurite_env(azurite_server).items():
+        monkeypatch.setenv(name, value)
+    container = f"c{uuid.uuid4().hex[:12]}"
+    create_container(azurite_server, container)
+    with make_client(tmp_path, storage=f"az://{container}/imgs") as client:
+        response = client.post(ASYNC, json={"prompt": "a kite", "size": "256x256"})
+        location = response.headers["operation-location"]
+        deadline = time.monotonic() + 30
+        while (body := client.get(location).json())["status"] != "succeeded":
+            assert time.monotonic() < deadline, body
+            time.sleep(0.05)
+        url = body["result"]["data"][0]["url"]
+        image = client.get(url)
+        assert image.status_code == 200
+        azurite_server.stop()
+        try:
+            down = client.get(url)
+        finally:
+            azurite_server.restart()
+        assert down.status_code == 503
+        error = down.json()["error"]
+        assert error["code"] == "storageUnavailable"
+        assert str(azurite_server.port) not in error["message"]
+        assert client.get(url).content == image.content

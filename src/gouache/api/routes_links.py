@@ -141,16 +141,18 @@ async def image(request: Request) -> Response:
             "operation lives."
         )
     images = app.service.images
-    stored = await images.open(operation_id, name)
-    if stored is None:
-        raise _missing()
     max_age = max(0, expires - int(now))
     if app.settings.links == "redirect":
+        if not await images.exists(operation_id, name):
+            raise _missing()
         # Never longer than gouache's own link: a redirect cannot extend it.
         ttl = max(1, min(PRESIGNED_TTL_S, max_age))
         # Signing can need the network (a user-delegation key, a token refresh): off the loop.
         url = await asyncio.to_thread(images.presigned_url, operation_id, name, ttl)
         return RedirectResponse(url, status_code=302, headers={"cache-control": "no-store"})
+    stored = await images.open(operation_id, name)
+    if stored is None:
+        raise _missing()
     byte_range = _byte_range(request.headers.get("range"), stored.size)
     start, end = byte_range or (0, stored.size)
     try:

@@ -79,6 +79,10 @@ class ImageStore(Protocol):
         """The image for a link's path parts, or None if there is no such stored image."""
         ...
 
+    async def exists(self, operation_id: str, name: str) -> bool:
+        """Whether the image is stored, without reading it."""
+        ...
+
     def presigned_url(self, operation_id: str, name: str, expires_in: int) -> str:
         """A direct storage URL for one image, valid `expires_in` seconds."""
         ...

@@ -125,6 +125,9 @@ class LocalImageStore:
             raise storage_error("read the image", exc) from exc
         return _LocalImage(path, size)
 
+    async def exists(self, operation_id: str, name: str) -> bool:
+        return await asyncio.to_thread(self._open, operation_id, name) is not None
+
     def presigned_url(self, operation_id: str, name: str, expires_in: int) -> str:
         raise NotImplementedError("a local folder has no presigned URLs; links must stream")
 

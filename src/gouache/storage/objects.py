@@ -91,21 +91,39 @@ class ObjectImageStore:
         except FAILURES as exc:
             raise object_error("read the image", exc) from exc
 
-    async def open(self, operation_id: str, name: str) -> _StoredObject | None:
-        """One HEAD request: the size, and whether the image exists at all."""
+    def _link_key(self, operation_id: str, name: str) -> str | None:
         try:
             key = self._key(operation_id, name)
         except ValueError:
             return None
-        if not is_image_name(name):
+        return key if is_image_name(name) else None
+
+    async def open(self, operation_id: str, name: str) -> _StoredObject | None:
+        """One GET: its answer carries the size, and its body is the whole image, which is what
+        almost every download wants (a byte range costs a second, ranged GET)."""
+        key = self._link_key(operation_id, name)
+        if key is None:
             return None
         try:
-            meta = await obstore.head_async(self.store, key)
+            result = await obstore.get_async(self.store, key)
         except NOT_FOUND:
             return None
         except FAILURES as exc:
             raise object_error("read the image", exc) from exc
-        return _StoredObject(self.store, key, int(meta["size"]))
+        return _StoredObject(self.store, key, int(result.meta["size"]), result)
+
+    async def exists(self, operation_id: str, name: str) -> bool:
+        """One HEAD request, before handing out a presigned URL to something that is gone."""
+        key = self._link_key(operation_id, name)
+        if key is None:
+            return False
+        try:
+            await obstore.head_async(self.store, key)
+        except NOT_FOUND:
+            return False
+        except FAILURES as exc:
+            raise object_error("read the image", exc) from exc
+        return True
 
     def presigned_url(self, operation_id: str, name: str, expires_in: int) -> str:
         """A URL signed with the store's own credentials (an S3 presigned URL, an Azure SAS, a
@@ -151,19 +169,19 @@ class ObjectImageStore:
 
 
 class _StoredObject:
-    def __init__(self, store: Any, key: str, size: int) -> None:
+    def __init__(self, store: Any, key: str, size: int, whole: Any) -> None:
         self.store = store
         self.key = key
         self.size = size
+        self._whole = whole
 
     async def body(self, start: int, end: int) -> ImageBody:
-        """Starts the GET before returning, so a failure is an error response, not a cut-off
-        body."""
-        options: dict[str, Any] = {}
-        if (start, end) != (0, self.size):
-            options["range"] = (start, end)
+        """The whole image from the GET already made, or a ranged GET; either has answered
+        before this returns, so a failure is an error response, not a cut-off body."""
+        if (start, end) == (0, self.size):
+            return ImageBody(self.size, start, end, _stream(self._whole))
         try:
-            result = await obstore.get_async(self.store, self.key, options=options)
+            result = await obstore.get_async(self.store, self.key, options={"range": (start, end)})
         except NOT_FOUND as exc:
             raise FileNotFoundError("the image was deleted while it was being sent") from exc
         except FAILURES as exc:

@@ -94,6 +94,7 @@ def test_a_malformed_range_is_400_in_the_error_shape(served, header):
     client, url, _ = served
     error = _error(client.get(url, headers={"range": header}), 400)
     assert error["code"] == "InvalidRange"
+    assert error["param"] == "range"
     assert "bytes=" in error["message"]
 
 

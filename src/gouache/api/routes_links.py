@@ -35,8 +35,8 @@ class RangeNotSatisfiable(GouacheError):
     type = "invalid_request_error"
 
 
-def _denied(message: str) -> Forbidden:
-    return Forbidden(message, code="AuthenticationFailed")
+def _denied(message: str, param: str | None = None) -> Forbidden:
+    return Forbidden(message, code="AuthenticationFailed", param=param)
 
 
 def _link_query(request: Request) -> tuple[int, str]:
@@ -53,12 +53,14 @@ def _link_query(request: Request) -> tuple[int, str]:
     ):
         raise _denied(
             f"This image link's expiry (se) is not a time: it must be a Unix time of at most "
-            f"{MAX_EXPIRY_DIGITS} ASCII digits. Use the URL exactly as the API returned it."
+            f"{MAX_EXPIRY_DIGITS} ASCII digits. Use the URL exactly as the API returned it.",
+            "se",
         )
     if len(signature) != SIGNATURE_LENGTH or not BASE64URL.issuperset(signature):
         raise _denied(
             f"This image link's signature (sig) is malformed: it must be {SIGNATURE_LENGTH} "
-            "base64url characters. Use the URL exactly as the API returned it."
+            "base64url characters. Use the URL exactly as the API returned it.",
+            "sig",
         )
     return int(expires_text), signature
 
@@ -77,7 +79,9 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     unit, _, spec = header.partition("=")
     if unit.strip().lower() != "bytes" or not spec.strip():
         raise InvalidRequest(
-            f"The Range header {header[:64]!r} is not a byte range. {allowed}", code="InvalidRange"
+            f"The Range header {header[:64]!r} is not a byte range. {allowed}",
+            code="InvalidRange",
+            param="range",
         )
     if "," in spec:
         return None
@@ -89,7 +93,9 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     )
     if not dash or not digits or (first == "" and last == ""):
         raise InvalidRequest(
-            f"The Range header {header[:64]!r} is malformed. {allowed}", code="InvalidRange"
+            f"The Range header {header[:64]!r} is malformed. {allowed}",
+            code="InvalidRange",
+            param="range",
         )
     if first == "":
         length = int(last)
@@ -102,6 +108,7 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
         raise InvalidRequest(
             f"The Range header {header[:64]!r} ends before it starts. {allowed}",
             code="InvalidRange",
+            param="range",
         )
     if start >= size:
         raise _unsatisfiable(header, size)
@@ -113,6 +120,7 @@ def _unsatisfiable(header: str, size: int) -> RangeNotSatisfiable:
         f"The Range header {header[:64]!r} asks for bytes past the end of this image, which has "
         f"{size} bytes.",
         headers={"content-range": f"bytes */{size}"},
+        param="range",
     )
 
 

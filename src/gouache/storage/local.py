@@ -44,8 +44,8 @@ def storage_error(action: str, exc: OSError) -> StorageError:
         os.strerror(exc.errno).lower() if exc.errno else type(exc).__name__
     )
     return StorageError(
-        f"The image storage could not {action}: {cause}. The operator must free space or fix "
-        "the images folder; the request can be retried after that.",
+        f"The image storage could not {action}: {cause}. The request can be retried once the "
+        "operator has fixed the images folder.",
         headers={"retry-after": "10"},
     )
 

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from gouache.errors import ConfigError, StorageError
-from gouache.storage import LocalImageStore, check_storage, from_url
+from gouache.storage import ImageStore, LocalImageStore, check_storage, from_url
 from tests.conftest import ASYNC, make_client
 from tests.object_servers import (
     StorageServer,
@@ -77,6 +77,12 @@ async def _read_body(store, operation_id: str, name: str, start: int, end: int) 
     assert handle.size == len(PNG)
     body = await handle.body(start, end)
     return b"".join([chunk async for chunk in body.chunks])
+
+
+def test_both_backends_offer_the_image_store_interface(store, tmp_path: Path):
+    assert isinstance(store, ImageStore) and store.can_presign
+    local = LocalImageStore(tmp_path / "images")
+    assert isinstance(local, ImageStore) and not local.can_presign
 
 
 def test_put_read_open_list_and_delete(store):

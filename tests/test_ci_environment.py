@@ -9,6 +9,7 @@ import os
 import pytest
 
 from tests.browser import find_chromium
+from tests.object_servers import find_binary
 
 pytestmark = pytest.mark.skipif(not os.environ.get("CI"), reason="checks the CI install only")
 
@@ -20,3 +21,8 @@ def test_optional_packages_are_installed(module):
 
 def test_chromium_is_installed():
     assert find_chromium(), "Debian's chromium is missing: see .ci/run"
+
+
+@pytest.mark.parametrize("binary", ["azurite-blob", "s3rver"])
+def test_object_storage_servers_are_installed(binary):
+    assert find_binary(binary), f"{binary} missing: see the npm block in .ci/run"

@@ -98,6 +98,14 @@ class ServiceUnavailable(GouacheError):
     type = "server_error"
 
 
+class StorageError(ServiceUnavailable):
+    """The image storage (a local folder or an object store) failed: full, read-only, refused or
+    unreachable. Usually passing, so 503; the message names the cause in words, never a server
+    path, bucket URL or credential, because it may reach a client."""
+
+    code = "storageUnavailable"
+
+
 class GenerationFailed(GouacheError):
     """An engine could not make the images; the operation ends `failed` with this code and message."""
 

@@ -83,6 +83,28 @@ class Settings:
         "`gouache usage`; images are gone at once.",
     )
     log_level: str = _field("info", "GOUACHE_LOG_LEVEL", "Log level: debug, info, warning.")
+    # -- image storage ----------------------------------------------------------------------
+    storage: str = _field(
+        "",
+        "GOUACHE_STORAGE",
+        "Where images are kept: a folder path, `s3://bucket/prefix`, `az://container/prefix` "
+        "(Azure Blob) or `gs://bucket/prefix`. Empty: the `images` folder in `data_dir`. "
+        "Object-store credentials come from each cloud's usual environment variables "
+        "(`AWS_*`, `AZURE_STORAGE_*`, `GOOGLE_*`); see docs/deploy.md.",
+    )
+    storage_endpoint: str = _field(
+        "",
+        "GOUACHE_STORAGE_ENDPOINT",
+        "Endpoint URL for an S3-compatible store (MinIO, Ceph, R2, ...) or a non-default Azure "
+        "Blob endpoint; `http://` is allowed. Empty: the cloud's own endpoint.",
+    )
+    links: str = _field(
+        "stream",
+        "GOUACHE_LINKS",
+        "How image links answer once their signature checks out: `stream` sends the bytes "
+        "through this server; `redirect` answers 302 to a short-lived presigned storage URL "
+        "(object storage only).",
+    )
 
     @classmethod
     def declared(cls) -> list[tuple[str, Any, str, str, str]]:

@@ -14,6 +14,7 @@ from typing import IO
 from gouache.config import default_deployments, load_config
 from gouache.errors import ConfigError
 from gouache.settings import Settings, load_settings
+from gouache.storage import check_storage
 
 
 def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -39,6 +40,9 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="allow a non-loopback address without API keys: anyone who reaches it can generate",
     )
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--storage", help="images: a folder, s3://, az:// or gs:// URL (default DATA_DIR/images)"
+    )
     return parser
 
 
@@ -94,8 +98,10 @@ def run(args: argparse.Namespace) -> int:
                 "data_dir": args.data_dir,
                 "insecure_no_auth": args.insecure_no_auth,
                 "log_level": args.log_level,
+                "storage": args.storage,
             },
         )
+        check_storage(settings.storage, settings.storage_endpoint, settings.links)
         deployments = config.deployments
         if args.engine:
             if config.custom_deployments:

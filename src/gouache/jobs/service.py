@@ -22,7 +22,7 @@ from gouache.jobs.states import FINISHED, Status
 from gouache.jobs.store import Operation, OperationStore
 from gouache.metrics import Metrics
 from gouache.settings import Settings
-from gouache.storage import LocalImageStore
+from gouache.storage import image_store_for
 from gouache.validation import GenerationParams
 
 log = logging.getLogger("gouache.jobs")
@@ -44,7 +44,7 @@ class OperationService:
         data_dir = Path(settings.data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
         self.store = OperationStore(data_dir / "gouache.db")
-        self.images = LocalImageStore(data_dir / "images")
+        self.images = image_store_for(settings)
         self.pool = WorkerPool(
             self.store,
             self.images,

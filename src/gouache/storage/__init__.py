@@ -1,6 +1,17 @@
 """Image bytes and the signed links that reach them."""
 
+from gouache.storage.base import ImageBody, ImageStore
 from gouache.storage.local import LocalImageStore
+from gouache.storage.location import check_storage, from_url, image_store_for
 from gouache.storage.signing import LinkSigner, load_or_create_secret
 
-__all__ = ["LinkSigner", "LocalImageStore", "load_or_create_secret"]
+__all__ = [
+    "ImageBody",
+    "ImageStore",
+    "LinkSigner",
+    "LocalImageStore",
+    "check_storage",
+    "from_url",
+    "image_store_for",
+    "load_or_create_secret",
+]

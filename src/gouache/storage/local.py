@@ -1,44 +1,90 @@
-"""Image bytes in a local folder: `{root}/{operation id}/{index}.{ext}`.
+"""Image bytes in a local folder: `{root}/{operation id}/{index}.{ext}`, owner-only.
 
-Paths are only ever built from a validated operation id (a UUID) and an integer index, never from
-user text, so nothing outside the folder can be read or written through this class.
+Files are 0600 and folders 0700 whatever the umask: the images are the users' work. A write goes
+to a temporary file that is renamed into place, and is removed again when the write fails, so a
+full or read-only disk never leaves a partial image or a stray `.tmp` behind.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import errno
 import os
-import re
 import shutil
-import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-_EXTENSIONS = {"png", "jpeg", "webp"}
-_NAME = re.compile(r"^(?P<index>\d{1,3})\.(?P<ext>png|jpeg|webp)$")
+from gouache.errors import StorageError
+from gouache.storage.base import (
+    ImageBody,
+    checked_id,
+    image_name,
+    is_image_name,
+    is_operation_id,
+)
+
+CHUNK = 256 * 1024
+
+_CAUSES = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission was denied",
+    errno.EPERM: "permission was denied",
+    errno.EIO: "the disk reported an input/output error",
+    errno.ENOTEMPTY: "files remain in the folder",
+}
 
 
-def _checked_id(operation_id: str) -> str:
-    return str(uuid.UUID(operation_id))
+def storage_error(action: str, exc: OSError) -> StorageError:
+    """A StorageError that says what failed in words, without the server's paths (an OSError's
+    text carries the file name; only its errno is kept)."""
+    cause = _CAUSES.get(exc.errno or 0) or (
+        os.strerror(exc.errno).lower() if exc.errno else type(exc).__name__
+    )
+    return StorageError(
+        f"The image storage could not {action}: {cause}. The request can be retried once the "
+        "operator has fixed the images folder.",
+        headers={"retry-after": "10"},
+    )
 
 
 class LocalImageStore:
+    can_presign = False
+
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(self.root, 0o700)
+        except OSError as exc:
+            raise storage_error("create the images folder", exc) from exc
 
     def _folder(self, operation_id: str) -> Path:
-        return self.root / _checked_id(operation_id)
+        return self.root / checked_id(operation_id)
 
     def put(self, operation_id: str, index: int, ext: str, data: bytes) -> str:
         """Write atomically (temp file + rename) so a crash never leaves a truncated image."""
-        if ext not in _EXTENSIONS or not 0 <= index < 1000:
-            raise ValueError(f"bad image name {index}.{ext}")
+        name = image_name(index, ext)
         folder = self._folder(operation_id)
-        folder.mkdir(exist_ok=True)
-        name = f"{index}.{ext}"
         tmp = folder / f".{name}.tmp"
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, folder / name)
+        try:
+            folder.mkdir(mode=0o700, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.fchmod(fd, 0o600)
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+            os.replace(tmp, folder / name)
+        except OSError as exc:
+            # the same fault (read-only) can stop the clean-up: nothing was written then
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise storage_error("save the image", exc) from exc
         return name
 
     def path(self, operation_id: str, name: str) -> Path | None:
@@ -47,7 +93,7 @@ class LocalImageStore:
             folder = self._folder(operation_id)
         except ValueError:
             return None
-        if not _NAME.match(name):
+        if not is_image_name(name):
             return None
         path = folder / name
         return path if path.is_file() else None
@@ -55,12 +101,88 @@ class LocalImageStore:
     def read(self, operation_id: str, name: str) -> bytes:
         path = self.path(operation_id, name)
         if path is None:
-            raise FileNotFoundError(f"{operation_id}/{name}")
-        return path.read_bytes()
+            raise FileNotFoundError(f"image {name} of operation {operation_id} is not stored")
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            raise storage_error("read the image", exc) from exc
+
+    async def open(self, operation_id: str, name: str) -> _LocalImage | None:
+        """Looked up in a worker thread: the event loop never waits on the disk."""
+        return await asyncio.to_thread(self._open, operation_id, name)
+
+    def _open(self, operation_id: str, name: str) -> _LocalImage | None:
+        path = self.path(operation_id, name)
+        if path is None:
+            return None
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise storage_error("read the image", exc) from exc
+        return _LocalImage(path, size)
+
+    async def exists(self, operation_id: str, name: str) -> bool:
+        return await asyncio.to_thread(self._open, operation_id, name) is not None
+
+    def presigned_url(self, operation_id: str, name: str, expires_in: int) -> str:
+        raise NotImplementedError("a local folder has no presigned URLs; links must stream")
 
     def delete(self, operation_id: str) -> None:
-        shutil.rmtree(self._folder(operation_id), ignore_errors=True)
+        """Remove the operation's folder, then check it is gone: a file that stays readable
+        raises StorageError so that nobody reports a deletion that did not happen."""
+        folder = self._folder(operation_id)
+        try:
+            shutil.rmtree(folder)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise storage_error("delete the images", exc) from exc
+        if folder.exists():
+            raise StorageError(
+                "The image storage could not delete the images: they are still there. The "
+                "operator must check the images folder; deleting again will retry.",
+                headers={"retry-after": "10"},
+            )
 
     def operation_ids(self) -> list[str]:
-        """Folders on disk, for sweeping images whose record is gone."""
-        return [entry.name for entry in self.root.iterdir() if entry.is_dir()]
+        """Operation folders on disk (nothing else that may sit in the folder), for sweeping
+        images whose record is gone."""
+        try:
+            return [
+                entry.name
+                for entry in self.root.iterdir()
+                if is_operation_id(entry.name) and entry.is_dir()
+            ]
+        except OSError as exc:
+            raise storage_error("list the images", exc) from exc
+
+
+class _LocalImage:
+    def __init__(self, path: Path, size: int) -> None:
+        self.path = path
+        self.size = size
+
+    async def body(self, start: int, end: int) -> ImageBody:
+        try:
+            handle = await asyncio.to_thread(open, self.path, "rb")
+        except OSError as exc:
+            raise storage_error("read the image", exc) from exc
+        return ImageBody(self.size, start, end, _chunks(handle, start, end))
+
+
+async def _chunks(handle, start: int, end: int) -> AsyncIterator[bytes]:
+    try:
+        await asyncio.to_thread(handle.seek, start)
+        left = end - start
+        while left > 0:
+            chunk = await asyncio.to_thread(handle.read, min(CHUNK, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+            yield chunk
+    finally:
+        handle.close()

@@ -10,12 +10,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import os
 import secrets
+import stat
 from functools import lru_cache
 from pathlib import Path
 
 SECRET_FILE = "link-secret.key"
+
+log = logging.getLogger("gouache.storage")
 
 
 def load_or_create_secret(data_dir: Path) -> bytes:
@@ -24,18 +28,34 @@ def load_or_create_secret(data_dir: Path) -> bytes:
     try:
         secret = path.read_bytes()
         if len(secret) >= 32:
+            _warn_if_exposed(path)
             return secret
     except FileNotFoundError:
         pass
     secret = secrets.token_bytes(32)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # O_CREAT's mode only applies to a new file: a stale temp file keeps its old mode otherwise
+    os.fchmod(fd, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(secret)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
     return secret
+
+
+def _warn_if_exposed(path: Path) -> None:
+    """Anyone who can read the secret can sign links to every image: say so, but keep serving
+    (the operator may share the data dir on purpose, and refusing would break running links)."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        log.warning(
+            "the link secret %s is readable by others (mode %03o): anyone who can read it can "
+            "sign links to every image. Run `chmod 600` on it.",
+            path.name,
+            mode,
+        )
 
 
 class LinkSigner:

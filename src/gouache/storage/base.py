@@ -1,0 +1,96 @@
+"""What every image store offers, and the naming rules they share.
+
+An operation's images live under `{operation id}/{index}.{ext}` in every backend. Names are only
+ever built from a validated operation id (a UUID) and an integer index, never from user text, so
+no link can reach anything but a stored image.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+EXTENSIONS = frozenset({"png", "jpeg", "webp"})
+IMAGE_NAME = re.compile(r"^(?P<index>\d{1,3})\.(?P<ext>png|jpeg|webp)$")
+
+
+def checked_id(operation_id: str) -> str:
+    """The canonical form of an operation id; ValueError for anything that is not a UUID."""
+    return str(uuid.UUID(operation_id))
+
+
+def is_operation_id(name: str) -> bool:
+    """True for names that are exactly an operation id as we write them (canonical UUIDs)."""
+    try:
+        return checked_id(name) == name
+    except ValueError:
+        return False
+
+
+def image_name(index: int, ext: str) -> str:
+    if ext not in EXTENSIONS or not 0 <= index < 1000:
+        raise ValueError(f"bad image name {index}.{ext}")
+    return f"{index}.{ext}"
+
+
+def is_image_name(name: str) -> bool:
+    return IMAGE_NAME.match(name) is not None
+
+
+@dataclass(frozen=True)
+class ImageBody:
+    """An image opened for sending: its total size and its bytes from `start` to `end`
+    (exclusive), as chunks. The store has already answered when this exists, so a missing or
+    unreadable image is an error before the response starts, not halfway through it."""
+
+    size: int
+    start: int
+    end: int
+    chunks: AsyncIterator[bytes]
+
+
+class ImageHandle(Protocol):
+    """A stored image found by `ImageStore.open`: its size, and a way to read any part of it."""
+
+    size: int
+
+    async def body(self, start: int, end: int) -> ImageBody: ...
+
+
+@runtime_checkable
+class ImageStore(Protocol):
+    """Image bytes for operations. Every failure of the storage itself (full, read-only, refused,
+    unreachable) is raised as `gouache.errors.StorageError`; a missing image is
+    `FileNotFoundError` from `read` and None from `open`."""
+
+    #: True when `presigned_url` can hand out direct links (object storage).
+    can_presign: bool
+
+    def put(self, operation_id: str, index: int, ext: str, data: bytes) -> str:
+        """Store one image whole (never a partial object) and return its name."""
+        ...
+
+    def read(self, operation_id: str, name: str) -> bytes: ...
+
+    async def open(self, operation_id: str, name: str) -> ImageHandle | None:
+        """The image for a link's path parts, or None if there is no such stored image."""
+        ...
+
+    async def exists(self, operation_id: str, name: str) -> bool:
+        """Whether the image is stored, without reading it."""
+        ...
+
+    def presigned_url(self, operation_id: str, name: str, expires_in: int) -> str:
+        """A direct storage URL for one image, valid `expires_in` seconds."""
+        ...
+
+    def delete(self, operation_id: str) -> None:
+        """Remove all of an operation's images and check they are gone; StorageError if not."""
+        ...
+
+    def operation_ids(self) -> list[str]:
+        """Ids of the operations that have anything stored, for reconciling with the records."""
+        ...

@@ -98,6 +98,24 @@ class ServiceUnavailable(GouacheError):
     type = "server_error"
 
 
+class StoreUnavailable(ServiceUnavailable):
+    """The operation database cannot be written or read just now (locked, full, or gone).
+
+    Clients get a 503 with retry-after: the request was not accepted and may be sent again."""
+
+    code = "storeUnavailable"
+
+
+class StorageError(GouacheError):
+    """Image storage could not write, read or remove files (full or read-only disk, permissions).
+
+    The message names the cause but never a server path."""
+
+    status_code = 503
+    code = "storageUnavailable"
+    type = "server_error"
+
+
 class GenerationFailed(GouacheError):
     """An engine could not make the images; the operation ends `failed` with this code and message."""
 

@@ -83,6 +83,13 @@ class Settings:
         "How long the record of a deleted or expired operation (user, counts) is kept for "
         "`gouache usage`; images are gone at once.",
     )
+    # -- jobs: faults --
+    store_busy_timeout_s: float = _field(
+        5.0,
+        "GOUACHE_STORE_BUSY_TIMEOUT_S",
+        "How long one database call waits for a lock held by another process before the request "
+        "gets 503 with retry-after (and a worker backs off and tries again).",
+    )
     log_level: str = _field("info", "GOUACHE_LOG_LEVEL", "Log level: debug, info, warning.")
 
     @classmethod

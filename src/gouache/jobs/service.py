@@ -66,7 +66,9 @@ class OperationService:
         self.metrics = metrics
         data_dir = Path(settings.data_dir)
         make_private(data_dir)
-        self.store = OperationStore(data_dir / "gouache.db")
+        self.store = OperationStore(
+            data_dir / "gouache.db", busy_timeout_s=settings.store_busy_timeout_s
+        )
         self.images = LocalImageStore(data_dir / "images")
         self.pool = WorkerPool(
             self.store,

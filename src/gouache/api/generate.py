@@ -38,9 +38,7 @@ async def generate_sync(
     )
     operation = await app.service.submit(deployment, params, tenant=tenant, sync=True)
     try:
-        operation = await app.service.wait(
-            operation.id, app.settings.sync_timeout_s, tenant=tenant
-        )
+        operation = await app.service.wait(operation.id, app.settings.sync_timeout_s, tenant=tenant)
     except TimeoutError:
         error = GouacheError(
             f"The images were not ready within {app.settings.sync_timeout_s:g} s. The work goes "

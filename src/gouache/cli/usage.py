@@ -51,7 +51,11 @@ def printable(text: str) -> str:
         elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
             code = ord(char)
             out.append(
-                f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+                f"\\x{code:02x}"
+                if code < 0x100
+                else f"\\u{code:04x}"
+                if code < 0x10000
+                else f"\\U{code:08x}"
             )
         else:
             out.append(char)
@@ -63,8 +67,7 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "usage",
         help="operations and images per API key and end user",
         description=(
-            "Count operations and images per API key name and end user (the `user` request "
-            "field)."
+            "Count operations and images per API key name and end user (the `user` request field)."
         ),
     )
     parser.add_argument("--data-dir", help="the server's data dir (default .gouache)")

@@ -45,7 +45,9 @@ def lock_data_dir(data_dir: Path, *, for_workers: bool = False) -> IO[str]:
                 _held[key] = (handle, True)
                 return handle
             if not handle.closed:
-                raise ConfigError(f"another gouache server is already using the data dir {data_dir}")
+                raise ConfigError(
+                    f"another gouache server is already using the data dir {data_dir}"
+                )
         handle = open(data_dir / "serve.lock", "a+")  # noqa: SIM115 - held until released
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -408,9 +408,7 @@ class OperationStore:
         with self.engine.begin() as conn:
             rows = conn.execute(
                 select(operations.c.deployment, func.count())
-                .where(
-                    operations.c.status.in_(unfinished), operations.c.deployment.not_in(known)
-                )
+                .where(operations.c.status.in_(unfinished), operations.c.deployment.not_in(known))
                 .group_by(operations.c.deployment)
             ).all()
             for deployment, _count in rows:

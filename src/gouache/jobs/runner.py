@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 import uuid
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -127,7 +127,7 @@ class WorkerPool:
         self._lock = threading.Lock()
         self.engines: dict[str, list[Engine]] = defaultdict(list)
         self.failure: str | None = None
-        self.throughput = Throughput()
+        self.throughput = Throughput(sum(d.workers for d in deployments.values()))
 
     @property
     def ready(self) -> bool:
@@ -318,6 +318,7 @@ class WorkerPool:
                 fault = exc
         if fault is not None:
             raise fault
+        self.throughput.record(len(group), time.perf_counter() - started)
 
     def _save(self, operation: Operation, images: list[GeneratedImage]) -> list[dict[str, Any]]:
         """Write every image or none: on a failure the ones written are removed again."""
@@ -360,7 +361,6 @@ class WorkerPool:
         result = {"created": int(time.time()), "data": data}
         if self._finish(lambda: self.store.succeed(operation.id, worker, result), deployment):
             self.metrics.operations_finished.labels(deployment.name, "succeeded").inc()
-            self.throughput.record()
             self.faults.clear_storage(deployment.name)
         else:  # deleted or taken over meanwhile: do not leave orphaned bytes behind
             try:
@@ -374,7 +374,6 @@ class WorkerPool:
     ) -> None:
         self._finish(lambda: self.store.fail(operation.id, worker, error_record(exc)), deployment)
         self.metrics.operations_finished.labels(deployment.name, "failed").inc()
-        self.throughput.record()
         self.on_finished(operation.id)
 
     def _finish(self, write: Callable[[], bool], deployment: Deployment) -> bool:
@@ -396,24 +395,29 @@ class WorkerPool:
 
 
 class Throughput:
-    """Operations finished per second over the last few minutes, for an honest retry-after."""
+    """How many operations per second the workers finish while they are busy, for an honest
+    retry-after: a moving average of the seconds each batch took per operation, times the number
+    of workers. Idle time does not count, so a quiet hour does not make the server look slow."""
 
-    WINDOW_S = 300.0
+    SMOOTHING = 0.2
 
-    def __init__(self) -> None:
-        self._events: deque[tuple[float, int]] = deque(maxlen=512)
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self._seconds_per_operation: float | None = None
         self._lock = threading.Lock()
 
-    def record(self) -> None:
+    def record(self, operations: int, seconds: float) -> None:
+        if operations <= 0:
+            return
+        sample = max(seconds, 1e-6) / operations
         with self._lock:
-            self._events.append((time.monotonic(), 1))
+            last = self._seconds_per_operation
+            self._seconds_per_operation = (
+                sample if last is None else last + self.SMOOTHING * (sample - last)
+            )
 
     def per_s(self) -> float | None:
-        """None until there is something to measure."""
-        now = time.monotonic()
+        """None until a batch has been measured."""
         with self._lock:
-            recent = [(t, n) for t, n in self._events if now - t <= self.WINDOW_S]
-        if len(recent) < 2:
-            return None
-        span = max(now - recent[0][0], 1e-3)
-        return sum(n for _, n in recent[1:]) / span
+            seconds = self._seconds_per_operation
+        return None if seconds is None else self.workers / seconds

@@ -99,7 +99,7 @@ def test_sweep_removes_images_of_deleted_and_unknown_operations(tmp_path: Path):
         orphan = tmp_path / "images" / str(uuid.uuid4())
         orphan.mkdir()
         (orphan / "0.png").write_bytes(b"left by a crash")
-        service.sweep()
+        service.sweep(reconcile=True)
         assert not (tmp_path / "images" / crashed["id"]).exists()
         assert not orphan.exists()
         assert (tmp_path / "images" / kept["id"] / "0.png").is_file()

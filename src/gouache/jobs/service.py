@@ -49,6 +49,9 @@ log = logging.getLogger("gouache.jobs")
 T = TypeVar("T")
 MAX_RETRY_AFTER_S = 60  # the openai SDKs ignore a longer retry-after and use their own backoff
 SWEEP_BATCH = 500
+# listing the image folder costs as much as there are live operations: once an hour is plenty for
+# what only a crash leaves behind
+RECONCILE_INTERVAL_S = 3600.0
 
 __all__ = ["MAX_ATTEMPTS", "OperationService"]
 
@@ -85,6 +88,7 @@ class OperationService:
         self._waiting_deployment: dict[str, str] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._locked = False
+        self._reconciled_at: float | None = None
         metrics.watch_store(self.store.count_unfinished_by_status)
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -333,9 +337,10 @@ class OperationService:
 
     # -- expiry and reconciliation ----------------------------------------------------------
 
-    def sweep(self, now: int | None = None) -> int:
+    def sweep(self, now: int | None = None, *, reconcile: bool | None = None) -> int:
         """Delete the images and results of expired operations in batches, purge very old
-        tombstones, and remove image folders the store does not account for.
+        tombstones, and (on the first sweep, then hourly, or when asked) remove image folders the
+        store does not account for.
 
         Images go first, then the batch is marked deleted in one transaction: a crash in between
         leaves expired operations whose images are gone, which the next sweep marks deleted."""
@@ -353,7 +358,12 @@ class OperationService:
             if len(gone) < len(ids):
                 break  # storage is failing; the next sweep tries again
         self.store.purge_deleted(now - self.settings.deleted_retention_s)
-        self.reconcile()
+        if reconcile is None:
+            last = self._reconciled_at
+            reconcile = last is None or time.monotonic() - last >= RECONCILE_INTERVAL_S
+        if reconcile:
+            self.reconcile()
+            self._reconciled_at = time.monotonic()
         return removed
 
     def reconcile(self) -> int:

@@ -4,6 +4,7 @@ no error leaks a server path."""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -122,3 +123,33 @@ def test_an_operation_fails_cleanly_when_its_last_attempt_cannot_be_stored(tmp_p
             assert "read-only" in body["error"]["message"]
             assert str(tmp_path) not in body["error"]["message"]
             assert "engine" not in body["error"]["message"]
+
+
+def test_a_waiting_synchronous_request_gets_503_when_storage_fails(tmp_path: Path):
+    """A synchronous request already waiting when the fault starts is answered 503 at once, and
+    its operation, not yet started, is withdrawn so that the client's retry does not run twice."""
+    images = tmp_path / "images"
+    deployments = {"dall-e-2": instant("dall-e-2", delay_s=1.0)}
+    with tmpfs(images) as mount, make_client(tmp_path, deployments=deployments) as client:
+        store = client.app.state.ctx.service.store
+        first = client.post(ASYNC, json=SMALL).headers["operation-location"]
+        _poll_until(client, first, {"running"})
+        answers: list = []
+        waiter = threading.Thread(
+            target=lambda: answers.append(client.post("/v1/images/generations", json=SMALL))
+        )
+        waiter.start()
+        deadline = time.monotonic() + 30
+        while store.count_unfinished() < 2:  # the synchronous request's operation is queued
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        mount.read_only()  # the running operation's images cannot be saved
+        waiter.join(60)
+        (answer,) = answers
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["error"]["code"] == "deploymentUnavailable"
+        assert "withdrawn" in answer.json()["error"]["message"]
+        assert int(answer.headers["retry-after"]) >= 1
+        assert store.count_unfinished_by_status() == {"notRunning": 1, "running": 0}
+        mount.writable()
+        assert _poll_until(client, first, {"succeeded", "failed"})["status"] == "succeeded"

@@ -320,7 +320,7 @@ class OperationService:
         """Called from a worker thread: resolve waiters on the event loop."""
         if self._loop is None or operation_id not in self._waiters:
             return
-        self._loop.call_soon_threadsafe(self._resolve, operation_id)
+        self._call_on_loop(operation_id)
 
     def _faulted(self, deployment: str) -> None:
         """Called from a worker thread: wake the waiters of that deployment to give up."""
@@ -328,7 +328,16 @@ class OperationService:
             return
         for operation_id, name in list(self._waiting_deployment.items()):
             if name == deployment:
-                self._loop.call_soon_threadsafe(self._resolve, operation_id)
+                self._call_on_loop(operation_id)
+
+    def _call_on_loop(self, operation_id: str) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(self._resolve, operation_id)
+        except RuntimeError:  # the loop closed meanwhile: nobody is waiting any more
+            pass
 
     def _resolve(self, operation_id: str) -> None:
         for future in self._waiters.get(operation_id, []):

@@ -13,6 +13,7 @@ of another tenant's operation answer 404 exactly as for an id that never existed
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import math
@@ -334,10 +335,9 @@ class OperationService:
         loop = self._loop
         if loop is None or loop.is_closed():
             return
-        try:
+        # the loop may close meanwhile (shutdown): then nobody is waiting any more
+        with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(self._resolve, operation_id)
-        except RuntimeError:  # the loop closed meanwhile: nobody is waiting any more
-            pass
 
     def _resolve(self, operation_id: str) -> None:
         for future in self._waiters.get(operation_id, []):

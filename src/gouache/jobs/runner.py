@@ -316,6 +316,15 @@ class WorkerPool:
                 self._succeed(deployment, worker, operation, images)
             except StorageError as exc:
                 fault = exc
+            except _Stopped:
+                raise
+            except Exception as exc:  # a bug after the engine: fail this one, not the worker
+                log.exception("finishing %s failed", operation.id)
+                error = GouacheError(
+                    f"The server could not finish the operation ({type(exc).__name__}). Submit "
+                    "it again; if this persists, report it to the server's operator."
+                )
+                self._fail(deployment, worker, operation, error)
         if fault is not None:
             raise fault
         self.throughput.record(len(group), time.perf_counter() - started)

@@ -1,13 +1,15 @@
-"""Real filesystem faults for storage tests: a tiny tmpfs (disk full) and a read-only remount.
+"""Real faults for tests: a database write lock held by another connection, and small tmpfs
+mounts that fill up or turn read-only (tests run as root, where chmod stops nothing).
 
-Tests run as root, so `chmod` cannot stop a write; a mount can. Both helpers undo the mount in a
-`finally`, whatever the test does.
+Every mount is undone in a `finally`, whatever the test does. Where this machine cannot mount (not
+root, no mount namespace) the test skips with the reason; in CI, which runs as root, it fails.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,34 +17,77 @@ from pathlib import Path
 import pytest
 
 
+@contextlib.contextmanager
+def write_lock(database: Path) -> Iterator[sqlite3.Connection]:
+    """Hold SQLite's write lock from a second connection, as another process's long transaction
+    would, until the block ends."""
+    holder = sqlite3.connect(database, isolation_level=None, timeout=30)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        yield holder
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
 def _mount(*args: str) -> None:
-    """Mount, or skip with the reason where this machine cannot (not root, no mount namespace);
-    in CI, which runs as root, a failure to mount fails the test instead."""
     try:
         subprocess.run(["mount", *args], check=True, capture_output=True, text=True)
     except (OSError, subprocess.CalledProcessError) as exc:
-        reason = getattr(exc, "stderr", "") or str(exc)
-        if os.environ.get("CI"):
+        reason = (getattr(exc, "stderr", "") or str(exc)).strip()
+        if os.environ.get("CI") == "true":
             pytest.fail(f"cannot mount for a real filesystem fault: {reason}")
         pytest.skip(f"cannot mount for a real filesystem fault (needs root): {reason}")
 
 
+class Mount:
+    """A tmpfs mounted at `path`; `read_only()` and `writable()` remount it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read_only(self) -> None:
+        _mount("-o", "remount,ro", str(self.path))
+
+    def writable(self) -> None:
+        _mount("-o", "remount,rw", str(self.path))
+
+
+@contextlib.contextmanager
+def tmpfs(path: Path, size: str = "3m") -> Iterator[Mount]:
+    """A filesystem of `size` bytes at `path`: writes beyond it fail with ENOSPC."""
+    path.mkdir(parents=True, exist_ok=True)
+    _mount("-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path))
+    try:
+        yield Mount(path)
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(path)], capture_output=True)
+        subprocess.run(["umount", "-l", str(path)], check=False, capture_output=True)
+
+
 @contextlib.contextmanager
 def small_tmpfs(folder: Path, size: str = "1m") -> Iterator[Path]:
-    """A filesystem of `size` bytes at `folder`: writes beyond it fail with ENOSPC."""
-    folder.mkdir(parents=True, exist_ok=True)
-    _mount("-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(folder))
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False, capture_output=True)
+    with tmpfs(folder, size) as mount:
+        yield mount.path
 
 
 @contextlib.contextmanager
 def read_only(folder: Path) -> Iterator[Path]:
     """Remount the tmpfs at `folder` read-only for the block (EROFS, even for root)."""
-    _mount("-o", "remount,ro", str(folder))
+    mount = Mount(folder)
+    mount.read_only()
     try:
         yield folder
     finally:
-        _mount("-o", "remount,rw", str(folder))
+        mount.writable()
+
+
+def fill(folder: Path) -> Path:
+    """Fill the filesystem holding `folder` to the last byte; returns the filler to delete."""
+    filler = folder / "filler"
+    with open(filler, "wb", buffering=0) as handle:
+        for block in (65536, 4096, 1):
+            with contextlib.suppress(OSError):
+                while handle.write(b"\0" * block):
+                    pass
+    return filler

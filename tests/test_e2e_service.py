@@ -123,7 +123,8 @@ def test_submit_and_poll_with_plain_http(server):
 def test_metrics_are_prometheus_text(server):
     text = httpx.get(f"{server.url}/metrics").text
     assert "gouache_requests_total" in text
-    assert 'gouache_operations{status="succeeded"}' in text
+    assert 'gouache_operations{status="notRunning"}' in text
+    assert 'gouache_operations_finished_total{deployment="dall-e-2",status="succeeded"}' in text
     assert "gouache_queue_depth" in text
     assert "gouache_generation_seconds_bucket" in text
 

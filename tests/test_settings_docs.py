@@ -8,6 +8,7 @@ import pytest
 
 from gouache.errors import ConfigError
 from gouache.settings import Settings, load_settings, settings_markdown
+from gouache.tenants import hashed_name
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 
@@ -27,7 +28,7 @@ def test_precedence_defaults_file_environment_flags():
     )
     assert settings.port == 9100
     assert settings.queue_max == 7
-    assert settings.api_keys == ("a", "b")
+    assert [key.name for key in settings.api_keys] == [hashed_name("a"), hashed_name("b")]
     assert Settings().operation_ttl_s == 86400
 
 

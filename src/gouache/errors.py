@@ -98,6 +98,14 @@ class ServiceUnavailable(GouacheError):
     type = "server_error"
 
 
+class StoreUnavailable(ServiceUnavailable):
+    """The operation database cannot be written or read just now (locked, full, or gone).
+
+    Clients get a 503 with retry-after: the request was not accepted and may be sent again."""
+
+    code = "storeUnavailable"
+
+
 class StorageError(ServiceUnavailable):
     """The image storage (a local folder or an object store) failed: full, read-only, refused or
     unreachable. Usually passing, so 503; the message names the cause in words, never a server

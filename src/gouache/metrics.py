@@ -22,8 +22,10 @@ disable_created_metrics()
 
 
 class _StoreCollector(Collector):
-    """Operations by status and the queue depth, read from the store at scrape time so they are
-    right even after a restart or with several API nodes."""
+    """Queued and running operations and the queue depth, read from the store at scrape time so
+    they are right even after a restart or with several API nodes. Finished operations are counted
+    by `gouache_operations_finished` instead: counting them in the store would cost a scan of the
+    whole history on every scrape."""
 
     def __init__(self, counts: Callable[[], dict[str, int]]) -> None:
         self._counts = counts
@@ -31,7 +33,7 @@ class _StoreCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         counts = self._counts()
         by_status = GaugeMetricFamily(
-            "gouache_operations", "Operations in the store by status", labels=["status"]
+            "gouache_operations", "Unfinished operations in the store by status", labels=["status"]
         )
         for status, count in sorted(counts.items()):
             by_status.add_metric([status], count)

@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from gouache.errors import ConfigError
+from gouache.tenants import ApiKey, parse_api_keys
+
+ApiKeys = tuple[ApiKey, ...]
 
 
 def _field(default: Any, env: str, help: str) -> Any:
@@ -40,8 +43,12 @@ class Settings:
         "Base URL clients reach this server at (for operation-location and image links). "
         "Empty: taken from each request's Host header.",
     )
-    api_keys: tuple[str, ...] = _field(
-        (), "GOUACHE_API_KEYS", "Comma-separated API keys. Empty: no auth, loopback only."
+    api_keys: ApiKeys = _field(
+        (),
+        "GOUACHE_API_KEYS",
+        "API keys, each a tenant that sees only its own operations. Comma-separated keys (each "
+        "named `key-` + the first 8 hex digits of its SHA-256), or in the config file a table "
+        '`name = "key"` or `name = "sha256:<hex>"`. Empty: no auth, loopback only.',
     )
     insecure_no_auth: bool = _field(
         False,
@@ -81,6 +88,13 @@ class Settings:
         "GOUACHE_DELETED_RETENTION_S",
         "How long the record of a deleted or expired operation (user, counts) is kept for "
         "`gouache usage`; images are gone at once.",
+    )
+    # -- jobs: faults --
+    store_busy_timeout_s: float = _field(
+        5.0,
+        "GOUACHE_STORE_BUSY_TIMEOUT_S",
+        "How long one database call waits for a lock held by another process before the request "
+        "gets 503 with retry-after (and a worker backs off and tries again).",
     )
     log_level: str = _field("info", "GOUACHE_LOG_LEVEL", "Log level: debug, info, warning.")
     # -- image storage ----------------------------------------------------------------------
@@ -131,6 +145,8 @@ def _coerce(name: str, kind: str, value: Any) -> Any:
             if lowered in ("0", "false", "no", "off", ""):
                 return False
             raise ValueError(value)
+        if kind == "ApiKeys":
+            return parse_api_keys(value)
         if kind == "Path":
             return Path(value).expanduser()
         if kind == "tuple[str, ...]":

@@ -1,5 +1,5 @@
 """API keys: `api-key` header (Azure) or `Authorization: Bearer` (OpenAI, Entra-style), or both at
-once as older openai SDKs send them."""
+once as older openai SDKs send them. A valid key names its tenant (see `gouache.tenants`)."""
 
 from __future__ import annotations
 
@@ -8,24 +8,30 @@ import hmac
 from starlette.requests import Request
 
 from gouache.errors import Unauthorized
+from gouache.tenants import NO_KEYS_TENANT, ApiKey, digest
 
 
 class KeyChecker:
-    def __init__(self, keys: tuple[str, ...]) -> None:
-        self._keys = tuple(key.encode() for key in keys)
+    def __init__(self, keys: tuple[ApiKey, ...]) -> None:
+        self._keys = keys
 
     @property
     def enabled(self) -> bool:
         return bool(self._keys)
 
-    def _known(self, candidate: str) -> bool:
-        given = candidate.encode()
+    def _tenant(self, candidate: str) -> str | None:
+        given = digest(candidate)
         # compare against every key, no early exit, so timing says nothing about which matched
-        return any([hmac.compare_digest(given, key) for key in self._keys])
+        matches = [hmac.compare_digest(given, key.digest) for key in self._keys]
+        for key, matched in zip(self._keys, matches, strict=True):
+            if matched:
+                return key.name
+        return None
 
-    def check(self, request: Request) -> None:
+    def check(self, request: Request) -> str:
+        """The tenant the request's key belongs to; the one tenant of a keyless server."""
         if not self._keys:
-            return
+            return NO_KEYS_TENANT
         presented = []
         api_key = request.headers.get("api-key")
         if api_key:
@@ -39,8 +45,11 @@ class KeyChecker:
                 "Access denied due to missing subscription key. Make sure to include the key in "
                 "the 'api-key' header or as 'Authorization: Bearer <key>'."
             )
-        if not any(self._known(key) for key in presented):
-            raise Unauthorized(
-                "Access denied due to invalid subscription key. Make sure to provide a valid key "
-                "for this gouache server."
-            )
+        for key in presented:
+            tenant = self._tenant(key)
+            if tenant is not None:
+                return tenant
+        raise Unauthorized(
+            "Access denied due to invalid subscription key. Make sure to provide a valid key "
+            "for this gouache server."
+        )

@@ -25,6 +25,7 @@ async def generate_sync(
     *,
     allowed_fields: frozenset[str],
     surface: str,
+    tenant: str,
 ) -> JSONResponse:
     app = ctx(request)
     params = validate_generation(
@@ -35,9 +36,9 @@ async def generate_sync(
         surface=surface,
         max_user_length=app.settings.max_user_length,
     )
-    operation = app.service.submit(deployment, params)
+    operation = await app.service.submit(deployment, params, tenant=tenant, sync=True)
     try:
-        operation = await app.service.wait(operation.id, app.settings.sync_timeout_s)
+        operation = await app.service.wait(operation.id, app.settings.sync_timeout_s, tenant=tenant)
     except TimeoutError:
         error = GouacheError(
             f"The images were not ready within {app.settings.sync_timeout_s:g} s. The work goes "

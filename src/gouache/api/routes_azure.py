@@ -24,7 +24,7 @@ ASYNC_DEFAULT_DEPLOYMENT = "dall-e-2"
 async def submit(request: Request) -> JSONResponse:
     app = ctx(request)
     version = require_version(request, ASYNC_VERSIONS, "/openai/images/generations:submit")
-    app.keys.check(request)
+    tenant = app.keys.check(request)
     body = await read_json(request, app.settings.max_body_bytes)
     name = body.get("model") or ASYNC_DEFAULT_DEPLOYMENT
     deployment = find_deployment(app, name, code="DeploymentNotFound")
@@ -36,7 +36,7 @@ async def submit(request: Request) -> JSONResponse:
         surface=f"the image operation API (api-version {version})",
         max_user_length=app.settings.max_user_length,
     )
-    operation = app.service.submit(deployment, params)
+    operation = await app.service.submit(deployment, params, tenant=tenant)
     location = (
         f"{app.wire.base_url(request)}/openai/operations/images/{operation.id}"
         f"?api-version={version}"
@@ -55,8 +55,8 @@ async def get_operation(request: Request) -> JSONResponse:
     app = ctx(request)
     operation_id = request.path_params["operation_id"]
     require_version(request, ASYNC_VERSIONS, "/openai/operations/images")
-    app.keys.check(request)
-    operation = app.service.get(operation_id)
+    tenant = app.keys.check(request)
+    operation = await app.service.get(operation_id, tenant=tenant)
     headers = {}
     if operation.status in UNFINISHED:
         headers["retry-after"] = str(app.settings.retry_after_s)
@@ -67,8 +67,8 @@ async def delete_operation(request: Request) -> Response:
     app = ctx(request)
     operation_id = request.path_params["operation_id"]
     require_version(request, ASYNC_VERSIONS, "/openai/operations/images")
-    app.keys.check(request)
-    app.service.delete(operation_id)
+    tenant = app.keys.check(request)
+    await app.service.delete(operation_id, tenant=tenant)
     return Response(status_code=204)
 
 
@@ -78,7 +78,7 @@ async def deployment_generate(request: Request) -> JSONResponse:
     version = require_version(
         request, DEPLOYMENT_VERSIONS, "/openai/deployments/{deployment-id}/images/generations"
     )
-    app.keys.check(request)
+    tenant = app.keys.check(request)
     deployment = find_deployment(app, deployment_id, code="DeploymentNotFound", param=None)
     body = await read_json(request, app.settings.max_body_bytes)
     return await generate_sync(
@@ -87,6 +87,7 @@ async def deployment_generate(request: Request) -> JSONResponse:
         body,
         allowed_fields=deployment_fields(version),
         surface=f"the deployments route at api-version {version}",
+        tenant=tenant,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -31,13 +33,20 @@ async def readyz(request: Request) -> JSONResponse:
             {"status": "failed", "error": app.service.pool.failure, "deployments": deployments},
             status_code=503,
         )
+    faults = app.service.faults()
+    if faults:
+        return JSONResponse(
+            {"status": "degraded", "faults": faults, "deployments": deployments}, status_code=503
+        )
     if not app.service.ready:
         return JSONResponse({"status": "loading", "deployments": deployments}, status_code=503)
     return JSONResponse({"status": "ready", "deployments": deployments})
 
 
 async def metrics(request: Request) -> Response:
-    return Response(ctx(request).metrics.render(), media_type=CONTENT_TYPE)
+    # the store's gauges are read at scrape time: off the event loop
+    body = await asyncio.to_thread(ctx(request).metrics.render)
+    return Response(body, media_type=CONTENT_TYPE)
 
 
 routes = [

@@ -15,11 +15,16 @@ DEFAULT_MODEL = "dall-e-2"
 
 async def _generations(request: Request) -> JSONResponse:
     app = ctx(request)
-    app.keys.check(request)
+    tenant = app.keys.check(request)
     body = await read_json(request, app.settings.max_body_bytes)
     deployment = find_deployment(app, body.get("model") or DEFAULT_MODEL, code="model_not_found")
     return await generate_sync(
-        request, deployment, body, allowed_fields=OPENAI_FIELDS, surface="/v1/images/generations"
+        request,
+        deployment,
+        body,
+        allowed_fields=OPENAI_FIELDS,
+        surface="/v1/images/generations",
+        tenant=tenant,
     )
 
 

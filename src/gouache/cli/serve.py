@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import fcntl
 import ipaddress
 import logging
-import os
 import sys
 from pathlib import Path
-from typing import IO
 
 from gouache.config import default_deployments, load_config
 from gouache.errors import ConfigError
+from gouache.jobs.datadir import lock_data_dir, unlock_data_dir
 from gouache.settings import Settings, load_settings
 from gouache.storage import check_storage
 
@@ -65,24 +63,6 @@ def check_exposure(settings: Settings) -> None:
     )
 
 
-def lock_data_dir(data_dir: Path) -> IO[str]:
-    """One server per data dir: at start-up it re-queues whatever was `running`, which is only
-    safe if no other live process owns those operations."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    handle = open(data_dir / "serve.lock", "a+")  # noqa: SIM115 - held for the process lifetime
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as exc:
-        raise ConfigError(
-            f"another gouache serve is already using the data dir {data_dir}"
-        ) from exc
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
-    handle.flush()
-    return handle
-
-
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -110,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
                 )
             deployments = default_deployments(args.engine)
         check_exposure(settings)
-        lock = lock_data_dir(settings.data_dir)
+        lock_data_dir(settings.data_dir)
     except ConfigError as exc:
         print(f"gouache serve: {exc.message}", file=sys.stderr)
         return 2
@@ -148,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         server.run()
     finally:
-        lock.close()
+        unlock_data_dir(settings.data_dir)
     if fatal:
         print(f"gouache serve: {fatal[0]}", file=sys.stderr)
         return 1

@@ -1,4 +1,8 @@
-"""`gouache usage`: operations and images per end user, for abuse monitoring."""
+"""`gouache usage`: operations and images per API key and end user, for abuse monitoring.
+
+The `user` field is whatever a client sent, so the table escapes every control or invisible
+formatting character (and the backslash): a crafted `user` can neither forge a row nor send escape
+sequences to the operator's terminal. `--format json` prints the values exactly."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import json
 import re
 import sys
 import time
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,11 +41,34 @@ def parse_since(text: str, now: float | None = None) -> int:
     return int(moment.timestamp())
 
 
+def printable(text: str) -> str:
+    """`text` with control, format, separator and unassigned characters escaped as `\\xNN`,
+    `\\uNNNN` or `\\UNNNNNNNN`, and `\\` doubled, so what the terminal shows is what was sent."""
+    out = []
+    for char in text:
+        if char == "\\":
+            out.append("\\\\")
+        elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            code = ord(char)
+            out.append(
+                f"\\x{code:02x}"
+                if code < 0x100
+                else f"\\u{code:04x}"
+                if code < 0x10000
+                else f"\\U{code:08x}"
+            )
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = commands.add_parser(
         "usage",
-        help="operations and images per end user",
-        description="Count operations and images per end user (the `user` request field).",
+        help="operations and images per API key and end user",
+        description=(
+            "Count operations and images per API key name and end user (the `user` request field)."
+        ),
     )
     parser.add_argument("--data-dir", help="the server's data dir (default .gouache)")
     parser.add_argument("--since", type=parse_since, default=0, help="7d, 24h, ISO date, unix s")
@@ -68,10 +96,20 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(rows, indent=2))
         return 0
-    header = ("user", "operations", "images requested", "images made", "failed", "first", "last")
+    header = (
+        "key",
+        "user",
+        "operations",
+        "images requested",
+        "images made",
+        "failed",
+        "first",
+        "last",
+    )
     table = [header] + [
         (
-            row["user"] if row["user"] is not None else "(none)",
+            printable(row["key"]) if row["key"] else "(no key)",
+            printable(row["user"]) if row["user"] is not None else "(none)",
             str(row["operations"]),
             str(row["images_requested"] or 0),
             str(row["images_made"] or 0),

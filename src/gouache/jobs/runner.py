@@ -4,6 +4,12 @@ Each deployment gets `workers` threads, each with its own engine instance, so on
 never used from two threads and the event loop never runs engine code. Submissions wake the
 deployment's workers at once through a condition variable; a slow poll of the store also picks up
 work that another process queued.
+
+A worker never dies of a fault around the engine: a locked or full database, a full or read-only
+image folder. It records the fault (which `/readyz` reports and which makes synchronous routes
+answer 503 instead of waiting), backs off, and carries on once the fault clears. An operation hit
+by a storage fault goes back to the queue, up to `MAX_ATTEMPTS` runs, then fails with a
+`storageUnavailable` error that names the cause but no server path.
 """
 
 from __future__ import annotations
@@ -18,10 +24,11 @@ from typing import Any
 
 from gouache.config import Deployment
 from gouache.engines import Engine, GeneratedImage, ImageRequest, create_engine
-from gouache.errors import ConfigError, GouacheError
+from gouache.errors import ConfigError, GouacheError, StorageError, StoreUnavailable
+from gouache.jobs.faults import Backoff, FaultBoard, storage_error
 from gouache.jobs.store import Operation, OperationStore
 from gouache.metrics import Metrics
-from gouache.storage import LocalImageStore
+from gouache.storage import ImageStore
 
 log = logging.getLogger("gouache.jobs")
 
@@ -38,6 +45,10 @@ ENGINE_FIELDS = (
 )
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp"}
 POLL_S = 1.0
+MAX_ATTEMPTS = 3
+# a fixed id no real operation has: workers write and remove one tiny file there to learn when a
+# full or read-only image folder has recovered
+PROBE_ID = str(uuid.UUID(int=0))
 
 
 def engine_request(operation: Operation) -> ImageRequest:
@@ -69,6 +80,10 @@ def error_record(exc: BaseException) -> dict[str, Any]:
     }
 
 
+class _Stopped(Exception):
+    """The pool is stopping while a worker waited out a fault."""
+
+
 def check_sizes(deployment: Deployment, engine: Engine) -> None:
     """A deployment may only offer sizes its engine draws natively: refusing at start-up beats
     failing (or resizing) every request for that size later."""
@@ -89,11 +104,12 @@ class WorkerPool:
     def __init__(
         self,
         store: OperationStore,
-        images: LocalImageStore,
+        images: ImageStore,
         deployments: dict[str, Deployment],
         metrics: Metrics,
         on_finished: Callable[[str], None] = lambda _id: None,
         on_fatal: Callable[[str], None] = lambda _msg: None,
+        on_fault: Callable[[str], None] = lambda _deployment: None,
     ) -> None:
         self.store = store
         self.images = images
@@ -101,6 +117,7 @@ class WorkerPool:
         self.metrics = metrics
         self.on_finished = on_finished
         self.on_fatal = on_fatal
+        self.faults = FaultBoard(on_fault)
         self._wake = {name: threading.Condition() for name in deployments}
         self._pending = defaultdict(int)
         self._stop = threading.Event()
@@ -110,6 +127,7 @@ class WorkerPool:
         self._lock = threading.Lock()
         self.engines: dict[str, list[Engine]] = defaultdict(list)
         self.failure: str | None = None
+        self.throughput = Throughput(sum(d.workers for d in deployments.values()))
 
     @property
     def ready(self) -> bool:
@@ -167,12 +185,50 @@ class WorkerPool:
                 self._ready.set()
                 log.info("all engines loaded")
         try:
-            while not self._stop.is_set():
-                batch = self._next_batch(deployment, engine, worker)
-                if batch:
-                    self._run_batch(deployment, engine, worker, batch)
+            self._loop(deployment, engine, worker)
         finally:
             engine.close()
+
+    def _loop(self, deployment: Deployment, engine: Engine, worker: str) -> None:
+        """Claim and run until stopped; survive every fault, backing off while it lasts."""
+        backoff = Backoff()
+        while not self._stop.is_set():
+            try:
+                if self.faults.storage_fault(deployment.name):
+                    self._probe_storage(deployment.name)
+                batch = self._next_batch(deployment, engine, worker)
+                self.faults.clear_store(deployment.name)
+                if batch:
+                    self._run_batch(deployment, engine, worker, batch)
+                backoff.reset()
+            except _Stopped:
+                return
+            except StoreUnavailable as exc:
+                self._back_off(deployment, backoff, "store", exc.message)
+            except StorageError as exc:
+                self._back_off(deployment, backoff, "storage", exc.message)
+            except Exception as exc:  # a bug must not silently end this deployment's work
+                log.exception("worker %s: unexpected error, carrying on", worker)
+                self._back_off(deployment, backoff, "store", f"unexpected {type(exc).__name__}")
+
+    def _back_off(self, deployment: Deployment, backoff: Backoff, kind: str, reason: str) -> None:
+        delay = backoff.next()
+        self.faults.set(deployment.name, kind, reason, retry_after=delay)
+        log.warning("%s: %s; retrying in %.1f s", deployment.name, reason, delay)
+        self._stop.wait(delay)
+
+    def _probe_storage(self, deployment: str) -> None:
+        """Write and remove one small file; clears the storage fault when both work."""
+        try:
+            self.images.put(PROBE_ID, 0, "png", b"probe")
+            self.images.delete(PROBE_ID)
+            if PROBE_ID in self.images.operation_ids():
+                raise StorageError("The image folder still holds a file that was just removed.")
+        except StorageError:
+            raise
+        except OSError as exc:
+            raise storage_error(exc, "saved") from exc
+        self.faults.clear_storage(deployment)
 
     def _wait(self, deployment: str, timeout: float) -> None:
         condition = self._wake[deployment]
@@ -194,7 +250,10 @@ class WorkerPool:
                 if left <= 0:
                     break
                 self._wait(deployment.name, left)
-                more = self.store.claim(deployment.name, worker, limit=room, max_images=room)
+                try:
+                    more = self.store.claim(deployment.name, worker, limit=room, max_images=room)
+                except StoreUnavailable:
+                    break  # run what we hold; the loop notices the fault on its next claim
                 claimed.extend(more)
         return claimed
 
@@ -208,8 +267,14 @@ class WorkerPool:
                 groups[engine.batch_key(request)].append((operation, request))
             except Exception as exc:
                 self._fail(deployment, worker, operation, exc)
+        fault: StorageError | None = None
         for group in groups.values():
-            self._run_group(deployment, engine, worker, group)
+            try:
+                self._run_group(deployment, engine, worker, group)
+            except StorageError as exc:  # finish the other groups' bookkeeping first
+                fault = exc
+        if fault is not None:
+            raise fault
 
     def _run_group(
         self,
@@ -242,11 +307,48 @@ class WorkerPool:
             sum(r.n for r in requests),
             elapsed,
         )
+        fault: StorageError | None = None
         for (operation, _), images in zip(group, outputs, strict=True):
             if isinstance(images, GouacheError):
                 self._fail(deployment, worker, operation, images)
-            else:
+                continue
+            try:
                 self._succeed(deployment, worker, operation, images)
+            except StorageError as exc:
+                fault = exc
+            except _Stopped:
+                raise
+            except Exception as exc:  # a bug after the engine: fail this one, not the worker
+                log.exception("finishing %s failed", operation.id)
+                error = GouacheError(
+                    f"The server could not finish the operation ({type(exc).__name__}). Submit "
+                    "it again; if this persists, report it to the server's operator."
+                )
+                self._fail(deployment, worker, operation, error)
+        if fault is not None:
+            raise fault
+        self.throughput.record(len(group), time.perf_counter() - started)
+
+    def _save(self, operation: Operation, images: list[GeneratedImage]) -> list[dict[str, Any]]:
+        """Write every image or none: on a failure the ones written are removed again."""
+        data = []
+        try:
+            for index, image in enumerate(images):
+                name = self.images.put(
+                    operation.id, index, EXTENSIONS[image.media_type], image.data
+                )
+                item: dict[str, Any] = {"name": name}
+                if image.revised_prompt is not None:
+                    item["revised_prompt"] = image.revised_prompt
+                data.append(item)
+        except (StorageError, OSError) as exc:
+            error = exc if isinstance(exc, StorageError) else storage_error(exc, "saved")
+            try:
+                self.images.delete(operation.id)
+            except (StorageError, OSError):
+                log.warning("could not remove the partial images of %s", operation.id)
+            raise error from exc
+        return data
 
     def _succeed(
         self,
@@ -256,28 +358,75 @@ class WorkerPool:
         images: list[GeneratedImage],
     ) -> None:
         try:
-            data = []
-            for index, image in enumerate(images):
-                name = self.images.put(
-                    operation.id, index, EXTENSIONS[image.media_type], image.data
-                )
-                item: dict[str, Any] = {"name": name}
-                if image.revised_prompt is not None:
-                    item["revised_prompt"] = image.revised_prompt
-                data.append(item)
-        except Exception as exc:
-            log.exception("storing images of %s failed", operation.id)
-            self._fail(deployment, worker, operation, exc)
-            return
-        if self.store.succeed(operation.id, worker, {"created": int(time.time()), "data": data}):
+            data = self._save(operation, images)
+        except StorageError as exc:
+            # not the operation's fault: run it again once storage recovers, a bounded number
+            # of times (attempts counts this run already)
+            if operation.attempts + 1 < MAX_ATTEMPTS:
+                self._finish(lambda: self.store.release(operation.id, worker), deployment)
+            else:
+                self._fail(deployment, worker, operation, exc)
+            raise
+        result = {"created": int(time.time()), "data": data}
+        if self._finish(lambda: self.store.succeed(operation.id, worker, result), deployment):
             self.metrics.operations_finished.labels(deployment.name, "succeeded").inc()
+            self.faults.clear_storage(deployment.name)
         else:  # deleted or taken over meanwhile: do not leave orphaned bytes behind
-            self.images.delete(operation.id)
+            try:
+                self.images.delete(operation.id)
+            except (StorageError, OSError):
+                log.warning("could not remove the images of %s; the sweeper will", operation.id)
         self.on_finished(operation.id)
 
     def _fail(
         self, deployment: Deployment, worker: str, operation: Operation, exc: BaseException
     ) -> None:
-        self.store.fail(operation.id, worker, error_record(exc))
+        self._finish(lambda: self.store.fail(operation.id, worker, error_record(exc)), deployment)
         self.metrics.operations_finished.labels(deployment.name, "failed").inc()
         self.on_finished(operation.id)
+
+    def _finish(self, write: Callable[[], bool], deployment: Deployment) -> bool:
+        """Record an outcome, retrying while the database is unavailable: the work is done and
+        must not be lost to a lock held a little too long. Stopping leaves the operation
+        `running`, which the next start re-queues."""
+        backoff = Backoff()
+        while True:
+            try:
+                done = write()
+                self.faults.clear_store(deployment.name)
+                return done
+            except StoreUnavailable as exc:
+                delay = backoff.next()
+                self.faults.set(deployment.name, "store", exc.message, retry_after=delay)
+                log.warning("%s: %s; retrying in %.1f s", deployment.name, exc.message, delay)
+                if self._stop.wait(delay):
+                    raise _Stopped from exc
+
+
+class Throughput:
+    """How many operations per second the workers finish while they are busy, for an honest
+    retry-after: a moving average of the seconds each batch took per operation, times the number
+    of workers. Idle time does not count, so a quiet hour does not make the server look slow."""
+
+    SMOOTHING = 0.2
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self._seconds_per_operation: float | None = None
+        self._lock = threading.Lock()
+
+    def record(self, operations: int, seconds: float) -> None:
+        if operations <= 0:
+            return
+        sample = max(seconds, 1e-6) / operations
+        with self._lock:
+            last = self._seconds_per_operation
+            self._seconds_per_operation = (
+                sample if last is None else last + self.SMOOTHING * (sample - last)
+            )
+
+    def per_s(self) -> float | None:
+        """None until a batch has been measured."""
+        with self._lock:
+            seconds = self._seconds_per_operation
+        return None if seconds is None else self.workers / seconds

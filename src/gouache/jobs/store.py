@@ -7,14 +7,16 @@ run on different nodes; the guarded UPDATEs below are what make claiming safe th
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import (
     Column,
@@ -29,11 +31,14 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     select,
     update,
 )
 from sqlalchemy.engine import Engine as SqlEngine
+from sqlalchemy.exc import DBAPIError
 
+from gouache.errors import StoreUnavailable
 from gouache.jobs.states import FINISHED, UNFINISHED, Status
 
 metadata = MetaData()
@@ -59,10 +64,17 @@ operations = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("images", Integer, nullable=False, default=0),
     Column("worker", String(64)),
+    # the API key's name (its tenant); "" when the server has no keys
+    Column("tenant", String(64), nullable=False, default="", server_default=""),
     Index("ix_operations_queue", "status", "deployment", "created_at"),
     Index("ix_operations_expires", "expires"),
+    # the sweeper's index: expired rows of a given status, without touching the rest of history
+    Index("ix_operations_status_expires", "status", "expires"),
     Index("ix_operations_user", "user", "created"),
 )
+
+# Added after 0.1: created on open when an older database lacks them.
+_LATE_INDEXES = ("ix_operations_status_expires",)
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,7 @@ class Operation:
     error: dict[str, Any] | None
     attempts: int
     finished_at: float | None = None
+    tenant: str = ""
 
     @classmethod
     def from_row(cls, row: Any) -> Operation:
@@ -102,7 +115,49 @@ class Operation:
             error=json.loads(row["error"]) if row["error"] else None,
             attempts=row["attempts"],
             finished_at=row["finished_at"],
+            tenant=row["tenant"],
         )
+
+
+STORE_RETRY_AFTER_S = 2
+
+
+def store_error(exc: BaseException) -> StoreUnavailable:
+    """A database failure in words a client may see: the cause, never a server path."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    if "locked" in text or "busy" in text:
+        cause = "it is locked by another process or transaction"
+    elif "full" in text:
+        cause = "its disk is full"
+    elif "readonly" in text or "read-only" in text:
+        cause = "it is read-only"
+    elif "unable to open" in text or "no such" in text or "disk i/o" in text:
+        cause = "its file cannot be opened or read"
+    else:
+        cause = f"it reported {type(getattr(exc, 'orig', None) or exc).__name__}"
+    return StoreUnavailable(
+        f"The operation database is unavailable: {cause}. Nothing was changed; retry after "
+        f"{STORE_RETRY_AFTER_S} seconds.",
+        headers={"retry-after": str(STORE_RETRY_AFTER_S)},
+    )
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def guarded(method: Callable[P, R]) -> Callable[P, R]:
+    """Turn database errors into `StoreUnavailable` where they happen, so callers (workers, the
+    API) handle one error type and nothing reaches a client as a 500."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except (DBAPIError, sqlite3.Error) as exc:
+            raise store_error(exc) from exc
+
+    return wrapper
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -116,20 +171,53 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _private_file(path: Path) -> None:
+    """Create the database file readable by its owner only, before SQLite opens it: its WAL and
+    shared-memory files then inherit the same 0600 mode."""
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for suffix in ("", "-wal", "-shm"):
+        candidate = path.with_name(path.name + suffix)
+        if candidate.exists() and candidate.stat().st_mode & 0o077:
+            candidate.chmod(0o600)
+
+
 class OperationStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, busy_timeout_s: float = 10.0) -> None:
         self.path = path
+        self.busy_timeout_ms = int(busy_timeout_s * 1000)
+        _private_file(path)
         self.engine: SqlEngine = create_engine(
             f"sqlite:///{path}",
             connect_args={"check_same_thread": False},
             pool_size=8,
             max_overflow=16,
         )
-        event.listen(self.engine, "connect", _sqlite_pragmas)
+        event.listen(self.engine, "connect", self._on_connect)
         metadata.create_all(self.engine)
+        self._migrate()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+
+    def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
+        _sqlite_pragmas(dbapi_connection, _record)
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
+        cursor.close()
+
+    def _migrate(self) -> None:
+        """Bring a 0.1 database up to date: the tenant column and the sweeper's index."""
+        inspector = inspect(self.engine)
+        columns = {column["name"] for column in inspector.get_columns("operations")}
+        existing = {index["name"] for index in inspector.get_indexes("operations")}
+        with self.engine.begin() as conn:
+            if "tenant" not in columns:
+                conn.exec_driver_sql(
+                    "ALTER TABLE operations ADD COLUMN tenant VARCHAR(64) NOT NULL DEFAULT ''"
+                )
+            for index in operations.indexes:
+                if index.name in _LATE_INDEXES and index.name not in existing:
+                    index.create(conn)
 
     def close(self) -> None:
         with self._readers_lock:
@@ -140,6 +228,7 @@ class OperationStore:
 
     # -- writes -----------------------------------------------------------------------------
 
+    @guarded
     def insert(
         self,
         *,
@@ -152,6 +241,7 @@ class OperationStore:
         size: str,
         prompt: str,
         params: dict[str, Any],
+        tenant: str = "",
     ) -> Operation:
         created_at = time.time()
         with self.engine.begin() as conn:
@@ -170,6 +260,7 @@ class OperationStore:
                     params=json.dumps(params),
                     attempts=0,
                     images=0,
+                    tenant=tenant,
                 )
             )
         return Operation(
@@ -187,8 +278,10 @@ class OperationStore:
             result=None,
             error=None,
             attempts=0,
+            tenant=tenant,
         )
 
+    @guarded
     def claim(
         self, deployment: str, worker: str, limit: int = 1, max_images: int | None = None
     ) -> list[Operation]:
@@ -228,10 +321,12 @@ class OperationStore:
                     claimed.append(Operation.from_row(row._mapping))
         return claimed
 
+    @guarded
     def succeed(self, id: str, worker: str, result: dict[str, Any]) -> bool:
         images = len(result.get("data", []))
         return self._finish(id, worker, Status.SUCCEEDED, result=json.dumps(result), images=images)
 
+    @guarded
     def fail(self, id: str, worker: str, error: dict[str, Any]) -> bool:
         return self._finish(id, worker, Status.FAILED, error=json.dumps(error))
 
@@ -248,6 +343,7 @@ class OperationStore:
             )
         return done.rowcount == 1
 
+    @guarded
     def requeue_running(self, max_attempts: int) -> tuple[int, int]:
         """At start-up the single server owns the data dir, so anything `running` was cut off by a
         crash: run it again, unless it already crashed the server `max_attempts` times."""
@@ -274,31 +370,105 @@ class OperationStore:
             ).rowcount
         return requeued, failed
 
-    def mark_deleted(self, id: str) -> bool:
-        """Finished -> deleted; the record (user, n, size) stays for usage reports."""
+    @guarded
+    def release(self, id: str, worker: str) -> bool:
+        """Running -> notRunning, for a worker that could not finish through no fault of the
+        operation (storage full or read-only): another attempt runs it once the fault clears."""
         with self.engine.begin() as conn:
             done = conn.execute(
                 update(operations)
                 .where(
                     operations.c.id == id,
-                    operations.c.status.in_([s.value for s in FINISHED]),
+                    operations.c.status == Status.RUNNING.value,
+                    operations.c.worker == worker,
                 )
-                .values(status=Status.DELETED.value, result=None)
+                .values(status=Status.NOT_RUNNING.value, worker=None)
             )
         return done.rowcount == 1
 
+    @guarded
+    def cancel(self, id: str) -> bool:
+        """notRunning -> canceled: a synchronous request that gave up withdraws its operation."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(operations)
+                .where(operations.c.id == id, operations.c.status == Status.NOT_RUNNING.value)
+                .values(status=Status.CANCELED.value, finished_at=time.time())
+            )
+        return done.rowcount == 1
+
+    @guarded
+    def fail_unknown_deployments(self, known: Iterable[str]) -> dict[str, int]:
+        """At start-up: end the unfinished operations of deployments the config no longer has.
+
+        Left queued they would count against `queue_max` forever and no worker would ever take
+        them. Returns how many were failed, per deployment."""
+        known = list(known)
+        unfinished = [s.value for s in UNFINISHED]
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                select(operations.c.deployment, func.count())
+                .where(operations.c.status.in_(unfinished), operations.c.deployment.not_in(known))
+                .group_by(operations.c.deployment)
+            ).all()
+            for deployment, _count in rows:
+                error = json.dumps(
+                    {
+                        "code": "DeploymentNotFound",
+                        "message": (
+                            f"The deployment '{deployment}' was removed from this server's "
+                            "configuration before the operation ran. Submit it again to one of "
+                            f"the deployments there are: {', '.join(known) or 'none'}."
+                        ),
+                        "status_code": 404,
+                        "type": "invalid_request_error",
+                    }
+                )
+                conn.execute(
+                    update(operations)
+                    .where(
+                        operations.c.status.in_(unfinished),
+                        operations.c.deployment == deployment,
+                    )
+                    .values(status=Status.FAILED.value, error=error, finished_at=time.time())
+                )
+        return {deployment: count for deployment, count in rows}
+
+    def mark_deleted(self, id: str) -> bool:
+        """Finished -> deleted; the record (user, n, size) stays for usage reports."""
+        return self.mark_deleted_many([id]) == 1
+
+    @guarded
+    def mark_deleted_many(self, ids: list[str]) -> int:
+        """Finished -> deleted for a batch of operations in one transaction."""
+        if not ids:
+            return 0
+        with self.engine.begin() as conn:
+            return conn.execute(
+                update(operations)
+                .where(
+                    operations.c.id.in_(ids),
+                    operations.c.status.in_([s.value for s in FINISHED]),
+                )
+                .values(status=Status.DELETED.value, result=None)
+            ).rowcount
+
+    @guarded
     def expired(self, now: int, limit: int = 500) -> list[str]:
+        """Finished operations past their expiry, found through (status, expires): the cost
+        follows how many have expired, not how many are stored."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(operations.c.id)
                 .where(
-                    operations.c.expires <= now,
                     operations.c.status.in_([s.value for s in FINISHED]),
+                    operations.c.expires <= now,
                 )
                 .limit(limit)
             ).all()
         return [row.id for row in rows]
 
+    @guarded
     def purge_deleted(self, before: int) -> int:
         with self.engine.begin() as conn:
             return conn.execute(
@@ -307,8 +477,22 @@ class OperationStore:
                 )
             ).rowcount
 
+    @guarded
+    def statuses(self, ids: list[str]) -> dict[str, Status]:
+        """The status of each of these operations that has a record (for reconciling storage)."""
+        found: dict[str, Status] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(operations.c.id, operations.c.status).where(operations.c.id.in_(chunk))
+                ).all()
+            found.update({row.id: Status(row.status) for row in rows})
+        return found
+
     # -- reads ------------------------------------------------------------------------------
 
+    @guarded
     def get(self, id: str) -> Operation | None:
         """The hot path of every poll: a per-thread sqlite3 connection and one prepared SELECT,
         about ten times cheaper than a pooled SQLAlchemy round trip."""
@@ -326,19 +510,28 @@ class OperationStore:
                 self._readers.append(connection)
         return connection
 
+    @guarded
     def count_unfinished(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(
                 select(func.count()).where(operations.c.status.in_([s.value for s in UNFINISHED]))
             ).scalar_one()
 
-    def count_by_status(self) -> dict[str, int]:
+    @guarded
+    def count_unfinished_by_status(self) -> dict[str, int]:
+        """Queued and running operations, counted through the queue index: the cost follows the
+        queue, not the history, so a metrics scrape stays cheap at any table size."""
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(operations.c.status, func.count()).group_by(operations.c.status)
+                select(operations.c.status, func.count())
+                .where(operations.c.status.in_([s.value for s in UNFINISHED]))
+                .group_by(operations.c.status)
             ).all()
-        return {status: count for status, count in rows}
+        counts = {status.value: 0 for status in UNFINISHED}
+        counts.update({status: count for status, count in rows})
+        return counts
 
+    @guarded
     def deployments_with_work(self) -> list[str]:
         with self.engine.connect() as conn:
             rows = conn.execute(
@@ -348,13 +541,15 @@ class OperationStore:
             ).all()
         return [row.deployment for row in rows]
 
+    @guarded
     def usage(self, since: int = 0, until: int | None = None) -> list[dict[str, Any]]:
-        """Operations and images per end user, for abuse monitoring."""
+        """Operations and images per API key (tenant) and end user, for abuse monitoring."""
         conditions = [operations.c.created >= since]
         if until is not None:
             conditions.append(operations.c.created < until)
         query = (
             select(
+                operations.c.tenant.label("key"),
                 operations.c.user,
                 func.count().label("operations"),
                 func.sum(operations.c.n).label("images_requested"),
@@ -366,12 +561,13 @@ class OperationStore:
                 func.max(operations.c.created).label("last"),
             )
             .where(*conditions)
-            .group_by(operations.c.user)
+            .group_by(operations.c.tenant, operations.c.user)
             .order_by(func.count().desc())
         )
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query).all()]
 
+    @guarded
     def all_ids(self) -> Iterable[str]:
         with self.engine.connect() as conn:
             return [row.id for row in conn.execute(select(operations.c.id)).all()]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import logging
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -24,6 +25,7 @@ from gouache.storage.base import (
     is_operation_id,
 )
 
+log = logging.getLogger("gouache.storage")
 CHUNK = 256 * 1024
 
 _CAUSES = {
@@ -57,9 +59,14 @@ class LocalImageStore:
         self.root = root
         try:
             self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.chmod(self.root, 0o700)
         except OSError as exc:
             raise storage_error("create the images folder", exc) from exc
+        try:
+            os.chmod(self.root, 0o700)
+        except OSError as exc:
+            # An existing folder that cannot be changed just now (a read-only mount) must not stop
+            # the server: the workers report the fault per operation and /readyz says why.
+            log.warning("could not make the images folder private: %s", os.strerror(exc.errno or 0))
 
     def _folder(self, operation_id: str) -> Path:
         return self.root / checked_id(operation_id)

@@ -8,10 +8,26 @@ from typing import Any
 
 from starlette.requests import Request
 
+from gouache.errors import GouacheError
 from gouache.jobs.states import Status
 from gouache.jobs.store import Operation
 from gouache.settings import Settings
 from gouache.storage import LinkSigner, LocalImageStore
+
+
+class ImagesUnavailable(GouacheError):
+    """A finished operation's image bytes could not be read (removed by expiry or a DELETE racing
+    this request, or lost from storage). Said plainly, and never as a 500 on every poll."""
+
+    status_code = 503
+    code = "imagesUnavailable"
+    type = "server_error"
+
+    def __init__(self, operation_id: str) -> None:
+        super().__init__(
+            f"The images of operation {operation_id} are no longer in storage: they expired, were "
+            "deleted, or storage lost them. Submit the request again for new images."
+        )
 
 
 class WireFormatter:
@@ -52,7 +68,10 @@ class WireFormatter:
         items = []
         for stored in operation.result["data"]:
             if as_b64:
-                data = self.images.read(operation.id, stored["name"])
+                try:
+                    data = self.images.read(operation.id, stored["name"])
+                except (OSError, GouacheError) as exc:
+                    raise ImagesUnavailable(operation.id) from exc
                 item: dict[str, Any] = {"b64_json": base64.b64encode(data).decode()}
             else:
                 item = {"url": self.image_url(base, operation, stored["name"])}
@@ -70,13 +89,27 @@ class WireFormatter:
             "status": operation.status.value,
         }
         if operation.status == Status.SUCCEEDED and operation.result is not None:
-            body["result"] = {
-                "created": operation.result["created"],
-                "data": self.image_items(request, operation, revised_prompt=False),
-            }
+            try:
+                data = self.image_items(request, operation, revised_prompt=False)
+            except ImagesUnavailable as exc:
+                return self._without_images(body, operation, exc)
+            body["result"] = {"created": operation.result["created"], "data": data}
         if operation.status == Status.FAILED and operation.error is not None:
             body["error"] = {
                 "code": operation.error["code"],
                 "message": operation.error["message"],
             }
+        return body
+
+    @staticmethod
+    def _without_images(
+        body: dict[str, Any], operation: Operation, exc: ImagesUnavailable
+    ) -> dict[str, Any]:
+        """A succeeded operation whose images are gone: past its expiry it is reported `deleted`,
+        as the sweeper is about to record; before, `failed` with the reason."""
+        if operation.expires <= time.time():
+            body["status"] = Status.DELETED.value
+            return body
+        body["status"] = Status.FAILED.value
+        body["error"] = {"code": exc.code, "message": exc.message}
         return body

@@ -39,6 +39,10 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="allow a non-loopback address without API keys: anyone who reaches it can generate",
     )
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--ssl-certfile", help="PEM certificate to serve HTTPS directly (see docs/security.md)"
+    )
+    parser.add_argument("--ssl-keyfile", help="PEM private key for --ssl-certfile")
     return parser
 
 
@@ -59,6 +63,25 @@ def check_exposure(settings: Settings) -> None:
         "generate images. Set keys (GOUACHE_API_KEYS=key1,key2 or api_keys in [server]), bind "
         "127.0.0.1, or pass --insecure-no-auth if you really mean it."
     )
+
+
+def check_tls(settings: Settings) -> None:
+    """Bad TLS files stop the server with their name at start, not with a traceback later."""
+    if settings.ssl_keyfile and not settings.ssl_certfile:
+        raise ConfigError("ssl_keyfile is set without ssl_certfile; set both, or neither")
+    if not settings.ssl_certfile:
+        return
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(settings.ssl_certfile, settings.ssl_keyfile or None)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"cannot use ssl_certfile {settings.ssl_certfile!r}"
+            + (f" with ssl_keyfile {settings.ssl_keyfile!r}" if settings.ssl_keyfile else "")
+            + f": {exc}. Give a PEM certificate and its private key."
+        ) from exc
 
 
 def lock_data_dir(data_dir: Path) -> IO[str]:
@@ -83,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from gouache.api import create_app
+    from gouache.api.connections import guarded
 
     try:
         config = load_config(args.config)
@@ -94,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
                 "data_dir": args.data_dir,
                 "insecure_no_auth": args.insecure_no_auth,
                 "log_level": args.log_level,
+                "ssl_certfile": args.ssl_certfile,
+                "ssl_keyfile": args.ssl_keyfile,
             },
         )
         deployments = config.deployments
@@ -104,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
                 )
             deployments = default_deployments(args.engine)
         check_exposure(settings)
+        check_tls(settings)
         lock = lock_data_dir(settings.data_dir)
     except ConfigError as exc:
         print(f"gouache serve: {exc.message}", file=sys.stderr)
@@ -130,11 +157,15 @@ def run(args: argparse.Namespace) -> int:
             log_level=settings.log_level,
             access_log=settings.log_level == "debug",
             timeout_graceful_shutdown=5,
+            http=guarded(settings.header_timeout_s, settings.max_connections),
+            ssl_certfile=settings.ssl_certfile or None,
+            ssl_keyfile=settings.ssl_keyfile or None,
         )
     )
     auth = "API keys required" if settings.api_keys else "no API keys (loopback only)"
+    scheme = "https" if settings.ssl_certfile else "http"
     print(
-        f"gouache serving {', '.join(deployments)} on http://{settings.host}:{settings.port} "
+        f"gouache serving {', '.join(deployments)} on {scheme}://{settings.host}:{settings.port} "
         f"(data: {settings.data_dir}; {auth})",
         file=sys.stderr,
         flush=True,

@@ -42,41 +42,6 @@ class Settings:
         "GOUACHE_INSECURE_NO_AUTH",
         "Allow binding a non-loopback address with no API keys (anyone can generate).",
     )
-    operation_ttl_s: int = _field(
-        86400, "GOUACHE_OPERATION_TTL_S", "Seconds an operation and its images live (Azure: 24 h)."
-    )
-    link_ttl_s: int = _field(
-        0,
-        "GOUACHE_LINK_TTL_S",
-        "Seconds an image link stays valid; 0 means until the operation expires.",
-    )
-    queue_max: int = _field(
-        64, "GOUACHE_QUEUE_MAX", "Most unfinished operations accepted; beyond it, 429."
-    )
-    retry_after_s: int = _field(
-        1, "GOUACHE_RETRY_AFTER_S", "retry-after sent with unfinished operations and on 429."
-    )
-    max_body_bytes: int = _field(
-        64 * 1024, "GOUACHE_MAX_BODY_BYTES", "Largest request body accepted."
-    )
-    max_user_length: int = _field(
-        256, "GOUACHE_MAX_USER_LENGTH", "Longest `user` (end-user id) accepted."
-    )
-    sync_timeout_s: float = _field(
-        600.0,
-        "GOUACHE_SYNC_TIMEOUT_S",
-        "How long a synchronous generation route waits for its images before answering 504.",
-    )
-    sweep_interval_s: float = _field(
-        60.0, "GOUACHE_SWEEP_INTERVAL_S", "How often expired operations and images are removed."
-    )
-    deleted_retention_s: int = _field(
-        30 * 86400,
-        "GOUACHE_DELETED_RETENTION_S",
-        "How long the record of a deleted or expired operation (user, counts) is kept for "
-        "`gouache usage`; images are gone at once.",
-    )
-    log_level: str = _field("info", "GOUACHE_LOG_LEVEL", "Log level: debug, info, warning.")
     # -- HTTP hardening: browsers, slow clients, TLS (see docs/security.md) --
     allowed_hosts: tuple[str, ...] = _field(
         (),
@@ -118,6 +83,41 @@ class Settings:
         "", "GOUACHE_SSL_KEYFILE", "PEM private key for ssl_certfile, if not in the same file."
     )
 
+    operation_ttl_s: int = _field(
+        86400, "GOUACHE_OPERATION_TTL_S", "Seconds an operation and its images live (Azure: 24 h)."
+    )
+    link_ttl_s: int = _field(
+        0,
+        "GOUACHE_LINK_TTL_S",
+        "Seconds an image link stays valid; 0 means until the operation expires.",
+    )
+    queue_max: int = _field(
+        64, "GOUACHE_QUEUE_MAX", "Most unfinished operations accepted; beyond it, 429."
+    )
+    retry_after_s: int = _field(
+        1, "GOUACHE_RETRY_AFTER_S", "retry-after sent with unfinished operations and on 429."
+    )
+    max_body_bytes: int = _field(
+        64 * 1024, "GOUACHE_MAX_BODY_BYTES", "Largest request body accepted."
+    )
+    max_user_length: int = _field(
+        256, "GOUACHE_MAX_USER_LENGTH", "Longest `user` (end-user id) accepted."
+    )
+    sync_timeout_s: float = _field(
+        600.0,
+        "GOUACHE_SYNC_TIMEOUT_S",
+        "How long a synchronous generation route waits for its images before answering 504.",
+    )
+    sweep_interval_s: float = _field(
+        60.0, "GOUACHE_SWEEP_INTERVAL_S", "How often expired operations and images are removed."
+    )
+    deleted_retention_s: int = _field(
+        30 * 86400,
+        "GOUACHE_DELETED_RETENTION_S",
+        "How long the record of a deleted or expired operation (user, counts) is kept for "
+        "`gouache usage`; images are gone at once.",
+    )
+    log_level: str = _field("info", "GOUACHE_LOG_LEVEL", "Log level: debug, info, warning.")
     @classmethod
     def declared(cls) -> list[tuple[str, Any, str, str, str]]:
         """(name, default, type, env var, help) for every setting."""

@@ -38,11 +38,11 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         default=None,
         help="allow a non-loopback address without API keys: anyone who reaches it can generate",
     )
-    parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     parser.add_argument(
         "--ssl-certfile", help="PEM certificate to serve HTTPS directly (see docs/security.md)"
     )
     parser.add_argument("--ssl-keyfile", help="PEM private key for --ssl-certfile")
+    parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     return parser
 
 
@@ -53,16 +53,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def check_exposure(settings: Settings) -> None:
-    if settings.api_keys or settings.insecure_no_auth or is_loopback(settings.host):
-        return
-    raise ConfigError(
-        f"refusing to listen on {settings.host} without API keys: anyone who can reach it could "
-        "generate images. Set keys (GOUACHE_API_KEYS=key1,key2 or api_keys in [server]), bind "
-        "127.0.0.1, or pass --insecure-no-auth if you really mean it."
-    )
 
 
 def check_tls(settings: Settings) -> None:
@@ -82,6 +72,16 @@ def check_tls(settings: Settings) -> None:
             + (f" with ssl_keyfile {settings.ssl_keyfile!r}" if settings.ssl_keyfile else "")
             + f": {exc}. Give a PEM certificate and its private key."
         ) from exc
+
+
+def check_exposure(settings: Settings) -> None:
+    if settings.api_keys or settings.insecure_no_auth or is_loopback(settings.host):
+        return
+    raise ConfigError(
+        f"refusing to listen on {settings.host} without API keys: anyone who can reach it could "
+        "generate images. Set keys (GOUACHE_API_KEYS=key1,key2 or api_keys in [server]), bind "
+        "127.0.0.1, or pass --insecure-no-auth if you really mean it."
+    )
 
 
 def lock_data_dir(data_dir: Path) -> IO[str]:
@@ -115,11 +115,11 @@ def run(args: argparse.Namespace) -> int:
             {
                 "host": args.host,
                 "port": args.port,
+                "ssl_certfile": args.ssl_certfile,
+                "ssl_keyfile": args.ssl_keyfile,
                 "data_dir": args.data_dir,
                 "insecure_no_auth": args.insecure_no_auth,
                 "log_level": args.log_level,
-                "ssl_certfile": args.ssl_certfile,
-                "ssl_keyfile": args.ssl_keyfile,
             },
         )
         deployments = config.deployments
@@ -129,8 +129,8 @@ def run(args: argparse.Namespace) -> int:
                     "--engine applies to the default deployments; the config defines its own"
                 )
             deployments = default_deployments(args.engine)
-        check_exposure(settings)
         check_tls(settings)
+        check_exposure(settings)
         lock = lock_data_dir(settings.data_dir)
     except ConfigError as exc:
         print(f"gouache serve: {exc.message}", file=sys.stderr)

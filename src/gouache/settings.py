@@ -118,6 +118,7 @@ class Settings:
         "`gouache usage`; images are gone at once.",
     )
     log_level: str = _field("info", "GOUACHE_LOG_LEVEL", "Log level: debug, info, warning.")
+
     @classmethod
     def declared(cls) -> list[tuple[str, Any, str, str, str]]:
         """(name, default, type, env var, help) for every setting."""

@@ -164,6 +164,18 @@ def test_connections_beyond_the_cap_are_refused_at_once(tmp_path: Path):
         _wait_for(answers, "serve again once the idle connections closed")
 
 
+def test_a_request_that_is_not_http_gets_the_error_json(tmp_path: Path):
+    with _server(tmp_path) as server:
+        for garbage in (b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\nno colon here\r\n\r\n"):
+            sock = _connect(server)
+            sock.sendall(garbage)
+            status, headers, body = _parse(_read_until_closed(sock))
+            sock.close()
+            assert status == 400
+            assert headers["content-type"] == "application/json"
+            assert check_error_body(body, "/")["code"] == "invalid_request"
+
+
 def test_a_client_that_hangs_up_mid_upload_is_not_a_server_error(tmp_path: Path):
     with _server(tmp_path) as server:
         for _ in range(3):

@@ -17,11 +17,13 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 log = logging.getLogger("gouache.api")
 
 
-def _raw_error(status: int, reason: str, code: str, message: str) -> bytes:
+def _raw_error(
+    status: int, reason: str, code: str, message: str, error_type: str = "server_error"
+) -> bytes:
     """A complete HTTP/1.1 error response in the API's shape, written without the parser (the
     request it answers may be incomplete), always followed by closing the connection."""
     body = json.dumps(
-        {"error": {"code": code, "message": message, "type": "server_error"}},
+        {"error": {"code": code, "message": message, "type": error_type}},
         separators=(",", ":"),
     ).encode()
     head = (
@@ -66,6 +68,20 @@ class GuardedH11Protocol(H11Protocol):
         if not self.transport.is_closing():
             self._start_header_timer()  # the next request on this connection
 
+    def send_400_response(self, msg: str) -> None:
+        """A request the HTTP parser cannot read gets the API's error JSON, not plain text."""
+        self._stop_header_timer()
+        self.transport.write(
+            _raw_error(
+                400,
+                "Bad Request",
+                "invalid_request",
+                f"{msg} The request line or headers are not valid HTTP/1.1.",
+                error_type="invalid_request_error",
+            )
+        )
+        self.transport.close()
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_header_timer()
         super().connection_lost(exc)
@@ -93,6 +109,7 @@ class GuardedH11Protocol(H11Protocol):
                 "requestTimeout",
                 f"The request headers did not arrive within {self.header_timeout_s:g} s; the "
                 "connection is closed.",
+                error_type="invalid_request_error",
             )
         )
         self.transport.close()

@@ -146,6 +146,8 @@ def _check(response, path: str) -> None:
     assert response.status_code < 500, (response.status_code, response.text)
     if response.status_code >= 400 and response.status_code != 499:
         check_error_body(response.json(), path)
+    if response.status_code == 405:
+        assert response.headers["allow"], response.headers
 
 
 def _post(client: TestClient, path: str, query: str, body: Any, raw: bytes | None, ctype):

@@ -143,6 +143,8 @@ def test_unknown_route_and_method_are_json_errors(client):
         ("DELETE", "/v1/images/generations", "POST"),
         ("POST", "/healthz", "GET, HEAD"),
         ("PATCH", "/images/x/0.png", "GET, HEAD"),
+        ("POST", "/static/app.js", "GET, HEAD"),
+        ("DELETE", "/", "GET, HEAD"),
     ],
 )
 def test_405_says_which_methods_are_allowed(client, method, url, allow):

@@ -9,7 +9,7 @@ from typing import Any
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Match
+from starlette.routing import Match, Mount
 
 from gouache.errors import GouacheError, NotFound
 
@@ -21,6 +21,8 @@ OPENAI_PREFIXES = ("/v1/", "/openai/v1/")
 
 # nginx's "client closed request": what a request whose client went away mid-upload is counted as.
 CLIENT_CLOSED = 499
+
+STATIC_METHODS = frozenset({"GET", "HEAD"})
 
 
 class ErrorJSONResponse(JSONResponse):
@@ -60,6 +62,8 @@ def allowed_methods(request: Request) -> list[str]:
         offered = getattr(route, "methods", None)
         if match != Match.NONE and offered:
             methods.update(offered)
+    if isinstance(request.scope.get("route"), Mount):
+        methods.update(STATIC_METHODS)  # a mounted static folder answers GET and HEAD
     return sorted(methods)
 
 

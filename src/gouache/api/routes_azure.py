@@ -61,7 +61,7 @@ async def get_operation(request: Request) -> JSONResponse:
     headers = {}
     if operation.status in UNFINISHED:
         headers["retry-after"] = str(app.settings.retry_after_s)
-    return JSONResponse(app.wire.operation(request, operation), headers=headers)
+    return JSONResponse(await app.wire.operation(request, operation), headers=headers)
 
 
 async def delete_operation(request: Request) -> Response:

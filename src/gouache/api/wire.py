@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from typing import Any
@@ -59,20 +60,21 @@ class WireFormatter:
         path = f"/images/{operation.id}/{name}"
         return f"{base}{path}?{self.signer.query(path, self.link_expiry(operation))}"
 
-    def image_items(
+    async def image_items(
         self, request: Request, operation: Operation, *, revised_prompt: bool
     ) -> list[dict[str, Any]]:
         assert operation.result is not None
-        as_b64 = operation.params.get("response_format") == "b64_json"
+        stored_items = operation.result["data"]
+        images: list[bytes] | None = None
+        if operation.params.get("response_format") == "b64_json":
+            # file reads go to a thread: a slow or stuck disk must not stall the event loop
+            names = [stored["name"] for stored in stored_items]
+            images = await asyncio.to_thread(self._read_all, operation.id, names)
         base = self.base_url(request)
         items = []
-        for stored in operation.result["data"]:
-            if as_b64:
-                try:
-                    data = self.images.read(operation.id, stored["name"])
-                except (OSError, GouacheError) as exc:
-                    raise ImagesUnavailable(operation.id) from exc
-                item: dict[str, Any] = {"b64_json": base64.b64encode(data).decode()}
+        for index, stored in enumerate(stored_items):
+            if images is not None:
+                item: dict[str, Any] = {"b64_json": base64.b64encode(images[index]).decode()}
             else:
                 item = {"url": self.image_url(base, operation, stored["name"])}
             if revised_prompt and "revised_prompt" in stored:
@@ -80,7 +82,13 @@ class WireFormatter:
             items.append(item)
         return items
 
-    def operation(self, request: Request, operation: Operation) -> dict[str, Any]:
+    def _read_all(self, operation_id: str, names: list[str]) -> list[bytes]:
+        try:
+            return [self.images.read(operation_id, name) for name in names]
+        except (OSError, GouacheError) as exc:
+            raise ImagesUnavailable(operation_id) from exc
+
+    async def operation(self, request: Request, operation: Operation) -> dict[str, Any]:
         """The Azure `BatchImageGenerationOperationResponse`."""
         body: dict[str, Any] = {
             "id": operation.id,
@@ -90,7 +98,7 @@ class WireFormatter:
         }
         if operation.status == Status.SUCCEEDED and operation.result is not None:
             try:
-                data = self.image_items(request, operation, revised_prompt=False)
+                data = await self.image_items(request, operation, revised_prompt=False)
             except ImagesUnavailable as exc:
                 return self._without_images(body, operation, exc)
             body["result"] = {"created": operation.result["created"], "data": data}

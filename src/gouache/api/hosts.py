@@ -77,11 +77,6 @@ class AllowedHosts:
             return True
         return any(name.endswith(suffix) for suffix in self.suffixes)
 
-    def describe(self) -> str:
-        shown = ["localhost", "IP addresses", *sorted(self.exact)]
-        shown += [f"*{suffix}" for suffix in self.suffixes]
-        return ", ".join(shown)
-
 
 class HostGuard:
     """Refuses, in the API's error shape, a request whose Host is not one of this server's names."""
@@ -102,10 +97,12 @@ class HostGuard:
         if self.allowed.allows(host_name(shown)):
             await self.app(scope, receive, send)
             return
+        # the configured names are not listed: a caller with the wrong name learns none of them
         error = InvalidRequest(
-            f"The Host header '{shown[:100]}' is not a name of this server. Allowed: "
-            f"{self.allowed.describe()}. Reach the server by one of them, or add the name to "
-            "allowed_hosts (GOUACHE_ALLOWED_HOSTS) or public_url.",
+            f"The Host header '{shown[:100]}' is not a name of this server. It answers to "
+            "localhost, IP addresses and the names its operator configured; reach it by one of "
+            "those, or (operators) add the name to allowed_hosts (GOUACHE_ALLOWED_HOSTS) or "
+            "public_url.",
             code="invalid_host",
         )
         await error_response(error, scope.get("path", ""))(scope, receive, send)

@@ -152,3 +152,11 @@ def test_the_key_is_checked_before_the_api_version(tmp_path: Path, method, url):
         assert response.status_code == 401, response.text
         assert "api-version" not in response.text
         assert "2023-06-01-preview" not in response.text
+
+
+def test_many_invented_hosts_change_no_verdict(client):
+    for index in range(200):
+        assert client.get("/healthz", headers={"host": f"n{index}.evil.example"}).status_code == 400
+        assert client.get("/healthz", headers={"host": f"127.0.0.{index % 250}"}).status_code == 200
+    assert client.get("/healthz", headers={"host": "evil.example"}).status_code == 400
+    assert client.get("/healthz", headers={"host": "localhost:8000"}).status_code == 200

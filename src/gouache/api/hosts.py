@@ -81,9 +81,22 @@ class AllowedHosts:
 class HostGuard:
     """Refuses, in the API's error shape, a request whose Host is not one of this server's names."""
 
+    # verdicts for recent Host values: real clients send the same few over and over
+    CACHE_SIZE = 64
+
     def __init__(self, app: ASGIApp, allowed: AllowedHosts) -> None:
         self.app = app
         self.allowed = allowed
+        self._verdicts: dict[bytes, bool] = {}
+
+    def _allows(self, header: bytes) -> bool:
+        verdict = self._verdicts.get(header)
+        if verdict is None:
+            verdict = self.allowed.allows(host_name(header.decode("latin-1")))
+            if len(self._verdicts) >= self.CACHE_SIZE:
+                self._verdicts.clear()  # bounded, whatever names clients invent
+            self._verdicts[header] = verdict
+        return verdict
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.allowed.any:
@@ -93,10 +106,10 @@ class HostGuard:
         if header is None:  # HTTP/1.0 without Host: links fall back to the bound address
             await self.app(scope, receive, send)
             return
-        shown = header.decode("latin-1")
-        if self.allowed.allows(host_name(shown)):
+        if self._allows(header):
             await self.app(scope, receive, send)
             return
+        shown = header.decode("latin-1")
         # the configured names are not listed: a caller with the wrong name learns none of them
         error = InvalidRequest(
             f"The Host header '{shown[:100]}' is not a name of this server. It answers to "

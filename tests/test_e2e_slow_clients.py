@@ -238,3 +238,17 @@ def test_serve_refuses_a_missing_certificate_by_name(tmp_path: Path):
     with start_server(tmp_path, args=["--ssl-certfile", str(missing)], wait=False) as server:
         assert server.process.wait(60) == 2
         assert f"cannot use ssl_certfile '{missing}'" in server.log()
+
+
+def test_serve_refuses_an_encrypted_key_instead_of_prompting(tmp_path: Path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-passout", "pass:secret"]
+        + ["-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost"],
+        check=True,
+        capture_output=True,
+    )
+    args = ["--ssl-certfile", str(cert), "--ssl-keyfile", str(key)]
+    with start_server(tmp_path, args=args, wait=False) as server:
+        assert server.process.wait(60) == 2
+        assert "unencrypted private key" in server.log()

@@ -65,12 +65,15 @@ def check_tls(settings: Settings) -> None:
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
-        context.load_cert_chain(settings.ssl_certfile, settings.ssl_keyfile or None)
+        # an empty password instead of a prompt on the terminal: encrypted keys fail here, clearly
+        context.load_cert_chain(
+            settings.ssl_certfile, settings.ssl_keyfile or None, password=lambda: b""
+        )
     except (OSError, ssl.SSLError) as exc:
         raise ConfigError(
             f"cannot use ssl_certfile {settings.ssl_certfile!r}"
             + (f" with ssl_keyfile {settings.ssl_keyfile!r}" if settings.ssl_keyfile else "")
-            + f": {exc}. Give a PEM certificate and its private key."
+            + f": {exc}. Give a PEM certificate and its unencrypted private key."
         ) from exc
 
 

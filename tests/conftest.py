@@ -28,7 +28,13 @@ def make_client(
     deployments: dict[str, Deployment] | None = None,
     **settings: Any,
 ) -> TestClient:
-    values = {"data_dir": data_dir, "sweep_interval_s": 3600, **settings}
+    # the test client's default Host is "testserver", which a real server would refuse
+    values = {
+        "data_dir": data_dir,
+        "sweep_interval_s": 3600,
+        "allowed_hosts": ("testserver",),
+        **settings,
+    }
     app = create_app(
         load_settings(overrides=values, environ={}),
         deployments or default_deployments("instant"),

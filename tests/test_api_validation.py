@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import ASYNC
+from tests.error_shape import check_error_body
 
 DEPLOY = "/openai/deployments/{name}/images/generations?api-version={version}"
 
 
 def _error(response, status: int) -> dict:
     assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert set(error) >= {"code", "message", "param", "type"}
-    assert error["message"]
+    error = check_error_body(response.json(), response.request.url.path)
+    assert response.headers["x-ms-error-code"] == error["code"]
     return error
 
 
@@ -133,3 +133,31 @@ def test_unknown_route_and_method_are_json_errors(client):
     error = _error(client.get("/openai/nothing"), 404)
     assert error["code"] == "404"
     assert _error(client.put(ASYNC, json={}), 405)["code"] == "methodNotAllowed"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "allow"),
+    [
+        ("PUT", ASYNC, "POST"),
+        ("POST", "/openai/operations/images/x?api-version=2023-06-01-preview", "DELETE, GET, HEAD"),
+        ("DELETE", "/v1/images/generations", "POST"),
+        ("POST", "/healthz", "GET, HEAD"),
+        ("PATCH", "/images/x/0.png", "GET, HEAD"),
+        ("POST", "/static/app.js", "GET, HEAD"),
+        ("DELETE", "/", "GET, HEAD"),
+    ],
+)
+def test_405_says_which_methods_are_allowed(client, method, url, allow):
+    response = client.request(method, url)
+    error = _error(response, 405)
+    assert response.headers["allow"] == allow
+    assert allow in error["message"]
+
+
+def test_azure_errors_leave_out_a_missing_param_and_openai_errors_keep_it_null(client):
+    empty = {"content": b"", "headers": {"content-type": "application/json"}}
+    for url in (ASYNC, DEPLOY.format(name="dall-e-3", version="2024-10-21")):
+        assert "param" not in _error(client.post(url, **empty), 400)
+    for url in ("/v1/images/generations", "/openai/v1/images/generations"):
+        assert _error(client.post(url, **empty), 400)["param"] is None
+    assert "param" not in _error(client.get("/openai/nothing"), 404)

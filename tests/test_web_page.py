@@ -88,9 +88,18 @@ def page(browser):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # the page must work under its own Content-Security-Policy, not merely load
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
     assert not errors, f"uncaught errors in the page: {errors}"
+    assert not blocked, f"the page's content policy blocked: {blocked}"
 
 
 def open_page(page, url: str) -> None:

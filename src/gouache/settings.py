@@ -55,6 +55,47 @@ class Settings:
         "GOUACHE_INSECURE_NO_AUTH",
         "Allow binding a non-loopback address with no API keys (anyone can generate).",
     )
+    # -- HTTP hardening: browsers, slow clients, TLS (see docs/security.md) --
+    allowed_hosts: tuple[str, ...] = _field(
+        (),
+        "GOUACHE_ALLOWED_HOSTS",
+        "Comma-separated host names clients may use in the Host header, besides the loopback "
+        "names, IP addresses, the bound address and public_url's host. `*.example.com` allows "
+        "its subdomains; `*` turns the check off.",
+    )
+    cors_origins: tuple[str, ...] = _field(
+        (),
+        "GOUACHE_CORS_ORIGINS",
+        "Comma-separated origins (`https://app.example.com`) whose web pages may call the API "
+        "from a browser. Empty: no cross-origin access.",
+    )
+    header_timeout_s: float = _field(
+        10.0,
+        "GOUACHE_HEADER_TIMEOUT_S",
+        "Seconds a connection may take to send a request's headers (counted again for each "
+        "request on a kept-alive connection); then it is closed.",
+    )
+    body_timeout_s: float = _field(
+        30.0,
+        "GOUACHE_BODY_TIMEOUT_S",
+        "Seconds a request may take to send its whole body; then it gets 408 and the "
+        "connection is closed.",
+    )
+    max_connections: int = _field(
+        512,
+        "GOUACHE_MAX_CONNECTIONS",
+        "Most connections open at once; one more is answered 503 and closed at once.",
+    )
+    ssl_certfile: str = _field(
+        "",
+        "GOUACHE_SSL_CERTFILE",
+        "PEM certificate (chain) to serve HTTPS directly; empty: plain HTTP (put a TLS proxy in "
+        "front).",
+    )
+    ssl_keyfile: str = _field(
+        "", "GOUACHE_SSL_KEYFILE", "PEM private key for ssl_certfile, if not in the same file."
+    )
+
     operation_ttl_s: int = _field(
         86400, "GOUACHE_OPERATION_TTL_S", "Seconds an operation and its images live (Azure: 24 h)."
     )

@@ -71,7 +71,87 @@ def _bad(param: str, message: str, code: str = "invalid_value") -> InvalidReques
     return InvalidRequest(message, param=param, code=code)
 
 
+# No field of any image API nests: a body deeper than this is refused before anything walks it
+# (Python's json module would otherwise recurse until RecursionError on a few thousand `[`).
+MAX_JSON_DEPTH = 16
+# The largest number any field takes is a 32-bit seed; longer literals are refused while parsing,
+# before Python turns thousands of digits into an int.
+MAX_NUMBER_DIGITS = 20
+
+
+def _too_long_number(text: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"The request body has a number with {len(text)} characters ({text[:12]}...); numbers in "
+        f"these APIs have at most {MAX_NUMBER_DIGITS} digits. Send the value your field allows.",
+        code="invalid_json",
+    )
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise _too_long_number(text)
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    if len(text) > 2 * MAX_NUMBER_DIGITS:
+        raise _too_long_number(text)
+    return float(text)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise InvalidRequest(
+        f"The request body contains {name}, which is not JSON. Send numbers as plain digits.",
+        code="invalid_json",
+    )
+
+
+def _check_tree(body: dict[str, Any]) -> None:
+    """Depth and text checks over the parsed body, without recursion.
+
+    A lone UTF-16 surrogate (`"\\ud800"`) is valid JSON but not a character: it cannot be stored,
+    logged or echoed as UTF-8, so it is refused here, naming the top-level field it sits in."""
+    stack: list[tuple[str | None, Any, int]] = [(None, body, 1)]
+    while stack:
+        field_name, value, depth = stack.pop()
+        if isinstance(value, str):
+            _check_text(field_name, value)
+            continue
+        if not isinstance(value, dict | list):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise InvalidRequest(
+                f"The request body nests objects or arrays more than {MAX_JSON_DEPTH} levels "
+                "deep; the image APIs take a flat JSON object of plain values.",
+                param=field_name,
+                code="invalid_json",
+            )
+        items = value.items() if isinstance(value, dict) else ((None, item) for item in value)
+        for key, item in items:
+            if key is not None:
+                _check_text(field_name, key)
+            stack.append((field_name or key, item, depth + 1))
+
+
+def _check_text(field_name: str | None, text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        where = f"'{field_name}'" if field_name else "The request body"
+        bad = text[exc.start]
+        raise InvalidRequest(
+            f"{where} contains an unpaired UTF-16 surrogate (\\u{ord(bad):04x}), which is not a "
+            "character. Send valid Unicode text (surrogates only come in high-low pairs).",
+            param=field_name,
+            code="invalid_value" if field_name else "invalid_json",
+        ) from None
+
+
 def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or a 400 that says what is wrong with it.
+
+    Nothing a client can send gets past this as an exception other than `InvalidRequest`:
+    depth, number length, NaN/Infinity and unpaired surrogates are all refused here."""
     if not raw.strip():
         raise InvalidRequest(
             "The request body is empty; send a JSON object such as "
@@ -79,18 +159,52 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
             code="invalid_json",
         )
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        body = json.loads(
+            raw,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            parse_constant=_refuse_constant,
+        )
+    except RecursionError:
+        raise InvalidRequest(
+            f"The request body nests objects or arrays more than {MAX_JSON_DEPTH} levels deep; "
+            "the image APIs take a flat JSON object of plain values.",
+            code="invalid_json",
+        ) from None
+    except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidRequest(
             f"The request body is not valid JSON ({exc}). Send a JSON object with at least "
             '"prompt".',
             code="invalid_json",
-        ) from exc
+        ) from None
     if not isinstance(body, dict):
         raise InvalidRequest(
             f"The request body must be a JSON object; received {_kind(body)}.", code="invalid_json"
         )
+    _check_tree(body)
     return body
+
+
+def model_name(body: dict[str, Any]) -> str | None:
+    """`model` as sent: a deployment name, or None when absent or null.
+
+    Anything else (an object, a number, an empty string) is a 400, never a quiet fall-back to the
+    default deployment."""
+    model = body.get("model")
+    if model is None:
+        return None
+    if not isinstance(model, str):
+        raise _bad(
+            "model",
+            f"'model' must be a string naming a deployment; received {_kind(model)}.",
+            "invalid_type",
+        )
+    if not model.strip():
+        raise _bad(
+            "model",
+            "'model' must not be empty: name a deployment, or leave 'model' out for the default.",
+        )
+    return model
 
 
 def _choice(
@@ -125,7 +239,7 @@ def _integer(
             "invalid_type",
         )
     if not low <= value <= high:
-        raise _bad(name, f"'{name}' must be from {low} to {high}; received {value}.")
+        raise _bad(name, f"'{name}' must be from {low} to {high}; received {_show(value)}.")
     return value
 
 
@@ -156,6 +270,7 @@ def validate_generation(
             "unsupported_parameter",
         )
 
+    model_name(body)
     prompt = body.get("prompt")
     if prompt is None:
         raise _bad(

@@ -19,8 +19,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gouache.api import routes_azure, routes_health, routes_links, routes_openai
 from gouache.api.auth import KeyChecker
+from gouache.api.browser import SecurityHeaders, cors
 from gouache.api.context import AppContext
 from gouache.api.errors import EXCEPTION_HANDLERS
+from gouache.api.hosts import AllowedHosts, HostGuard
+from gouache.api.limits import BodyDeadline
 from gouache.api.wire import WireFormatter
 from gouache.config import Deployment
 from gouache.jobs.service import OperationService
@@ -32,9 +35,13 @@ log = logging.getLogger("gouache.api")
 
 STATIC = Path(__file__).parent / "static"
 
+# Label values come from closed sets: a client can invent methods and paths, not series.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
+
 
 class RequestMetrics:
-    """Counts requests by route template (not raw path, so ids don't explode the label set)."""
+    """Counts requests by route template and method, each from a closed set (ids, invented paths
+    and invented methods would otherwise each make a new series without any key)."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -57,7 +64,8 @@ class RequestMetrics:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            self.metrics.requests.labels(template, scope["method"], str(status)).inc()
+            method = scope["method"] if scope["method"] in METHODS else "other"
+            self.metrics.requests.labels(template, method, str(status)).inc()
 
 
 async def _sweep_forever(service: OperationService, interval: float) -> None:
@@ -119,7 +127,13 @@ def create_app(
     app = Starlette(
         routes=routes,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[Middleware(RequestMetrics, metrics=metrics)],
+        middleware=[
+            Middleware(RequestMetrics, metrics=metrics),
+            Middleware(SecurityHeaders, settings=settings),
+            Middleware(HostGuard, allowed=AllowedHosts.from_settings(settings)),
+            *cors(settings),
+            Middleware(BodyDeadline, seconds=settings.body_timeout_s),
+        ],
         lifespan=lifespan,
     )
     app.state.ctx = context

@@ -9,12 +9,11 @@ from starlette.requests import Request
 from gouache.api.auth import KeyChecker
 from gouache.api.wire import WireFormatter
 from gouache.config import Deployment
-from gouache.errors import GouacheError, NotFound, PayloadTooLarge
+from gouache.errors import GouacheError, NotFound
 from gouache.jobs.service import OperationService
 from gouache.jobs.store import Operation
 from gouache.metrics import Metrics
 from gouache.settings import Settings
-from gouache.validation import parse_json_object
 
 
 @dataclass
@@ -30,20 +29,6 @@ class AppContext:
 
 def ctx(request: Request) -> AppContext:
     return request.app.state.ctx
-
-
-async def read_json(request: Request, limit: int) -> dict:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"The request body is {declared} bytes; the limit is {limit} bytes.")
-    chunks = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"The request body is over the limit of {limit} bytes.")
-        chunks.append(chunk)
-    return parse_json_object(b"".join(chunks))
 
 
 def stored_error(operation: Operation) -> GouacheError:

@@ -52,7 +52,7 @@ async def generate_sync(
     assert operation.result is not None
     body_out: dict[str, Any] = {
         "created": operation.result["created"],
-        "data": app.wire.image_items(
+        "data": await app.wire.image_items(
             request, operation, revised_prompt=deployment.profile.name == "dall-e-3"
         ),
     }

@@ -6,7 +6,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gouache.api.context import ctx, find_deployment, read_json
+from gouache.api.body import read_json
+from gouache.api.context import ctx, find_deployment
 from gouache.api.generate import generate_sync
 from gouache.api.versions import (
     ASYNC_VERSIONS,
@@ -16,17 +17,17 @@ from gouache.api.versions import (
     require_version,
 )
 from gouache.jobs.states import UNFINISHED
-from gouache.validation import validate_generation
+from gouache.validation import model_name, validate_generation
 
 ASYNC_DEFAULT_DEPLOYMENT = "dall-e-2"
 
 
 async def submit(request: Request) -> JSONResponse:
     app = ctx(request)
-    version = require_version(request, ASYNC_VERSIONS, "/openai/images/generations:submit")
     tenant = app.keys.check(request)
+    version = require_version(request, ASYNC_VERSIONS, "/openai/images/generations:submit")
     body = await read_json(request, app.settings.max_body_bytes)
-    name = body.get("model") or ASYNC_DEFAULT_DEPLOYMENT
+    name = model_name(body) or ASYNC_DEFAULT_DEPLOYMENT
     deployment = find_deployment(app, name, code="DeploymentNotFound")
     params = validate_generation(
         body,
@@ -54,20 +55,20 @@ async def submit(request: Request) -> JSONResponse:
 async def get_operation(request: Request) -> JSONResponse:
     app = ctx(request)
     operation_id = request.path_params["operation_id"]
-    require_version(request, ASYNC_VERSIONS, "/openai/operations/images")
     tenant = app.keys.check(request)
+    require_version(request, ASYNC_VERSIONS, "/openai/operations/images")
     operation = await app.service.get(operation_id, tenant=tenant)
     headers = {}
     if operation.status in UNFINISHED:
         headers["retry-after"] = str(app.settings.retry_after_s)
-    return JSONResponse(app.wire.operation(request, operation), headers=headers)
+    return JSONResponse(await app.wire.operation(request, operation), headers=headers)
 
 
 async def delete_operation(request: Request) -> Response:
     app = ctx(request)
     operation_id = request.path_params["operation_id"]
-    require_version(request, ASYNC_VERSIONS, "/openai/operations/images")
     tenant = app.keys.check(request)
+    require_version(request, ASYNC_VERSIONS, "/openai/operations/images")
     await app.service.delete(operation_id, tenant=tenant)
     return Response(status_code=204)
 
@@ -75,10 +76,10 @@ async def delete_operation(request: Request) -> Response:
 async def deployment_generate(request: Request) -> JSONResponse:
     app = ctx(request)
     deployment_id = request.path_params["deployment_id"]
+    tenant = app.keys.check(request)
     version = require_version(
         request, DEPLOYMENT_VERSIONS, "/openai/deployments/{deployment-id}/images/generations"
     )
-    tenant = app.keys.check(request)
     deployment = find_deployment(app, deployment_id, code="DeploymentNotFound", param=None)
     body = await read_json(request, app.settings.max_body_bytes)
     return await generate_sync(

@@ -6,9 +6,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from gouache.api.context import ctx, find_deployment, read_json
+from gouache.api.body import read_json
+from gouache.api.context import ctx, find_deployment
 from gouache.api.generate import generate_sync
-from gouache.validation import OPENAI_FIELDS
+from gouache.validation import OPENAI_FIELDS, model_name
 
 DEFAULT_MODEL = "dall-e-2"
 
@@ -17,7 +18,7 @@ async def _generations(request: Request) -> JSONResponse:
     app = ctx(request)
     tenant = app.keys.check(request)
     body = await read_json(request, app.settings.max_body_bytes)
-    deployment = find_deployment(app, body.get("model") or DEFAULT_MODEL, code="model_not_found")
+    deployment = find_deployment(app, model_name(body) or DEFAULT_MODEL, code="model_not_found")
     return await generate_sync(
         request,
         deployment,

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from typing import Any
 
 from starlette.requests import Request
 
+from gouache.errors import GouacheError
 from gouache.jobs.states import Status
 from gouache.jobs.store import Operation
 from gouache.settings import Settings
 from gouache.storage import LinkSigner, LocalImageStore
+
+
+class ImagesUnavailable(GouacheError):
+    """A finished operation's image bytes could not be read (removed by expiry or a DELETE racing
+    this request, or lost from storage). Said plainly, and never as a 500 on every poll."""
+
+    status_code = 503
+    code = "imagesUnavailable"
+    type = "server_error"
+
+    def __init__(self, operation_id: str) -> None:
+        super().__init__(
+            f"The images of operation {operation_id} are no longer in storage: they expired, were "
+            "deleted, or storage lost them. Submit the request again for new images."
+        )
 
 
 class WireFormatter:
@@ -43,17 +60,21 @@ class WireFormatter:
         path = f"/images/{operation.id}/{name}"
         return f"{base}{path}?{self.signer.query(path, self.link_expiry(operation))}"
 
-    def image_items(
+    async def image_items(
         self, request: Request, operation: Operation, *, revised_prompt: bool
     ) -> list[dict[str, Any]]:
         assert operation.result is not None
-        as_b64 = operation.params.get("response_format") == "b64_json"
+        stored_items = operation.result["data"]
+        images: list[bytes] | None = None
+        if operation.params.get("response_format") == "b64_json":
+            # file reads go to a thread: a slow or stuck disk must not stall the event loop
+            names = [stored["name"] for stored in stored_items]
+            images = await asyncio.to_thread(self._read_all, operation.id, names)
         base = self.base_url(request)
         items = []
-        for stored in operation.result["data"]:
-            if as_b64:
-                data = self.images.read(operation.id, stored["name"])
-                item: dict[str, Any] = {"b64_json": base64.b64encode(data).decode()}
+        for index, stored in enumerate(stored_items):
+            if images is not None:
+                item: dict[str, Any] = {"b64_json": base64.b64encode(images[index]).decode()}
             else:
                 item = {"url": self.image_url(base, operation, stored["name"])}
             if revised_prompt and "revised_prompt" in stored:
@@ -61,7 +82,13 @@ class WireFormatter:
             items.append(item)
         return items
 
-    def operation(self, request: Request, operation: Operation) -> dict[str, Any]:
+    def _read_all(self, operation_id: str, names: list[str]) -> list[bytes]:
+        try:
+            return [self.images.read(operation_id, name) for name in names]
+        except (OSError, GouacheError) as exc:
+            raise ImagesUnavailable(operation_id) from exc
+
+    async def operation(self, request: Request, operation: Operation) -> dict[str, Any]:
         """The Azure `BatchImageGenerationOperationResponse`."""
         body: dict[str, Any] = {
             "id": operation.id,
@@ -70,13 +97,27 @@ class WireFormatter:
             "status": operation.status.value,
         }
         if operation.status == Status.SUCCEEDED and operation.result is not None:
-            body["result"] = {
-                "created": operation.result["created"],
-                "data": self.image_items(request, operation, revised_prompt=False),
-            }
+            try:
+                data = await self.image_items(request, operation, revised_prompt=False)
+            except ImagesUnavailable as exc:
+                return self._without_images(body, operation, exc)
+            body["result"] = {"created": operation.result["created"], "data": data}
         if operation.status == Status.FAILED and operation.error is not None:
             body["error"] = {
                 "code": operation.error["code"],
                 "message": operation.error["message"],
             }
+        return body
+
+    @staticmethod
+    def _without_images(
+        body: dict[str, Any], operation: Operation, exc: ImagesUnavailable
+    ) -> dict[str, Any]:
+        """A succeeded operation whose images are gone: past its expiry it is reported `deleted`,
+        as the sweeper is about to record; before, `failed` with the reason."""
+        if operation.expires <= time.time():
+            body["status"] = Status.DELETED.value
+            return body
+        body["status"] = Status.FAILED.value
+        body["error"] = {"code": exc.code, "message": exc.message}
         return body

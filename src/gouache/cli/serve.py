@@ -37,6 +37,10 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         default=None,
         help="allow a non-loopback address without API keys: anyone who reaches it can generate",
     )
+    parser.add_argument(
+        "--ssl-certfile", help="PEM certificate to serve HTTPS directly (see docs/security.md)"
+    )
+    parser.add_argument("--ssl-keyfile", help="PEM private key for --ssl-certfile")
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     parser.add_argument(
         "--storage", help="images: a folder, s3://, az:// or gs:// URL (default DATA_DIR/images)"
@@ -53,6 +57,28 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def check_tls(settings: Settings) -> None:
+    """Bad TLS files stop the server with their name at start, not with a traceback later."""
+    if settings.ssl_keyfile and not settings.ssl_certfile:
+        raise ConfigError("ssl_keyfile is set without ssl_certfile; set both, or neither")
+    if not settings.ssl_certfile:
+        return
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        # an empty password instead of a prompt on the terminal: encrypted keys fail here, clearly
+        context.load_cert_chain(
+            settings.ssl_certfile, settings.ssl_keyfile or None, password=lambda: b""
+        )
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"cannot use ssl_certfile {settings.ssl_certfile!r}"
+            + (f" with ssl_keyfile {settings.ssl_keyfile!r}" if settings.ssl_keyfile else "")
+            + f": {exc}. Give a PEM certificate and its unencrypted private key."
+        ) from exc
+
+
 def check_exposure(settings: Settings) -> None:
     if settings.api_keys or settings.insecure_no_auth or is_loopback(settings.host):
         return
@@ -67,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from gouache.api import create_app
+    from gouache.api.connections import guarded
 
     try:
         config = load_config(args.config)
@@ -75,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
             {
                 "host": args.host,
                 "port": args.port,
+                "ssl_certfile": args.ssl_certfile,
+                "ssl_keyfile": args.ssl_keyfile,
                 "data_dir": args.data_dir,
                 "insecure_no_auth": args.insecure_no_auth,
                 "log_level": args.log_level,
@@ -89,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
                     "--engine applies to the default deployments; the config defines its own"
                 )
             deployments = default_deployments(args.engine)
+        check_tls(settings)
         check_exposure(settings)
         lock_data_dir(settings.data_dir)
     except ConfigError as exc:
@@ -116,11 +146,15 @@ def run(args: argparse.Namespace) -> int:
             log_level=settings.log_level,
             access_log=settings.log_level == "debug",
             timeout_graceful_shutdown=5,
+            http=guarded(settings.header_timeout_s, settings.max_connections),
+            ssl_certfile=settings.ssl_certfile or None,
+            ssl_keyfile=settings.ssl_keyfile or None,
         )
     )
     auth = "API keys required" if settings.api_keys else "no API keys (loopback only)"
+    scheme = "https" if settings.ssl_certfile else "http"
     print(
-        f"gouache serving {', '.join(deployments)} on http://{settings.host}:{settings.port} "
+        f"gouache serving {', '.join(deployments)} on {scheme}://{settings.host}:{settings.port} "
         f"(data: {settings.data_dir}; {auth})",
         file=sys.stderr,
         flush=True,

@@ -5,13 +5,11 @@ from __future__ import annotations
 import argparse
 import fcntl
 import ipaddress
-import logging
 import os
 import sys
 from pathlib import Path
 from typing import IO
 
-from gouache.config import default_deployments, load_config
 from gouache.errors import ConfigError
 from gouache.settings import Settings, load_settings
 
@@ -80,9 +78,12 @@ def lock_data_dir(data_dir: Path) -> IO[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    import logging  # imported here, not at the top: `gouache generate` loads this module too
+
     import uvicorn
 
     from gouache.api import create_app
+    from gouache.config import default_deployments, load_config
 
     try:
         config = load_config(args.config)

@@ -163,7 +163,16 @@ LOCAL_REFUSALS = [
         "'size' must be one of auto, 1024x1024, 1536x1024, 1024x1536 for deployment "
         "'gpt-image-1' (gpt-image-1); received \"300x300\".",
     ),
-    (["-n", "2", "--deployment", "dall-e-3"], "'n' must be from 1 to 1; received 2."),
+    (
+        ["-n", "2", "--deployment", "dall-e-3"],
+        "'n' must be from 1 to 1; received 2. n=2 is allowed by deployment 'dall-e-2': use "
+        "--deployment dall-e-2 or --deployment gpt-image-1.",
+    ),
+    (
+        ["-n", "7"],
+        "'n' must be from 1 to 5; received 7. n=7 is allowed by deployment 'gpt-image-1': use "
+        "--deployment gpt-image-1.",
+    ),
     (
         ["--deployment", "dalle3"],
         "In-process generation offers the deployments dall-e-2, dall-e-3, gpt-image-1; received "

@@ -60,7 +60,9 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("prompt", metavar="PROMPT", help="what to draw (1..1000 characters)")
-    parser.add_argument("-n", type=int, default=1, metavar="N", help="number of images, 1..5")
+    parser.add_argument(
+        "-n", type=int, default=1, metavar="N", help="number of images, 1..5 (see --deployment)"
+    )
     parser.add_argument(
         "--size",
         metavar="WxH",
@@ -73,16 +75,16 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help=f"save the images here as {{id}}-{{index}}.png (in-process default ./{DEFAULT_OUT})",
     )
     parser.add_argument("--seed", type=int, metavar="S", help="seed for repeatable images")
-    remote = parser.add_argument_group("remote endpoint")
-    remote.add_argument("--endpoint", metavar="URL", help="e.g. https://NAME.openai.azure.com")
-    remote.add_argument("--api-key", metavar="KEY", help="sent as the api-key header")
-    remote.add_argument(
+    parser.add_argument(
         "--deployment",
         metavar="NAME",
         help="in-process: dall-e-2 (default), dall-e-3 or gpt-image-1, whose sizes and limits "
         f"apply; remote: the deployment (deployments route default {DEFAULT_DEPLOYMENT}; on "
         "the submit route it is sent as `model`)",
     )
+    remote = parser.add_argument_group("remote endpoint")
+    remote.add_argument("--endpoint", metavar="URL", help="e.g. https://NAME.openai.azure.com")
+    remote.add_argument("--api-key", metavar="KEY", help="sent as the api-key header")
     remote.add_argument(
         "--api-version", metavar="V", help=f"Azure api-version (default {DEFAULT_API_VERSION})"
     )

@@ -19,7 +19,7 @@ from gouache.client.request import (
     check_limits,
     local_profile,
     resolve_remote,
-    with_size_hint,
+    with_deployment_hint,
 )
 from gouache.client.results import Operation
 from gouache.client.retry import RetryPolicy
@@ -75,7 +75,7 @@ def prepare(
     try:
         inputs = check_inputs(prompt, n, size, user, seed, profile)
     except InvalidRequest as exc:
-        raise (exc if remote is not None else with_size_hint(exc, size, profile)) from None
+        raise (exc if remote is not None else with_deployment_hint(exc, size, n, profile)) from None
     timeout, retries = check_limits(timeout, retries)
     return Job(
         inputs=inputs,

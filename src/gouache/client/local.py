@@ -64,6 +64,7 @@ def run_local(inputs: Inputs, *, engine: str, out: Path, progress: Progress) -> 
             media_type=image.media_type,
             expected_size=inputs.resolved_size,
             what=f"Image {index} from engine {engine!r}",
+            decode=False,  # made in this process: format and size from the header suffice
         )
         for index, image in enumerate(images)
     ]

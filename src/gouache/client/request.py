@@ -79,16 +79,25 @@ def local_profile(deployment: str | None) -> Profile:
     return PROFILES[name]
 
 
-def with_size_hint(error: InvalidRequest, size: Any, profile: Profile) -> InvalidRequest:
-    """A refused in-process size, with the deployments that do offer it: the fix is one flag."""
-    offered_by = [
-        name for name, other in PROFILES.items() if other is not profile and size in other.sizes
-    ]
-    if error.param != "size" or not offered_by:
+def with_deployment_hint(
+    error: InvalidRequest, size: Any, n: Any, profile: Profile
+) -> InvalidRequest:
+    """A size or `n` refused in-process, with the deployments that do take it: the fix is one
+    flag. Other refusals come back as they are."""
+    if error.param == "size":
+        what = f"{size} is offered by"
+        offered_by = [name for name, other in PROFILES.items() if size in other.sizes]
+    elif error.param == "n" and isinstance(n, int) and not isinstance(n, bool) and n > 1:
+        what = f"n={n} is allowed by"
+        offered_by = [name for name, other in PROFILES.items() if n <= other.max_n]
+    else:
+        return error
+    offered_by = [name for name in offered_by if name != profile.name]
+    if not offered_by:
         return error
     hint = " or ".join(f"--deployment {name}" for name in offered_by)
     return InvalidRequest(
-        f"{error.message} {size} is offered by deployment {offered_by[0]!r}: use {hint}.",
+        f"{error.message} {what} deployment {offered_by[0]!r}: use {hint}.",
         param=error.param,
         code=error.code,
     )

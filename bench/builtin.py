@@ -3,6 +3,7 @@ measured in the same run (the machine is shared and noisy, so compare ratios, no
 
     python bench/builtin.py                       # all three parts, markdown tables
     python bench/builtin.py --parts request       # one part: request, memory or cold
+    python bench/builtin.py --sizes 1024x1024     # the request part at one size
     python bench/builtin.py --src /other/src      # also measure memory and cold start there
 
 1. Request time: `BuiltinEngine.generate` (understand, draw, encode) for every size, n=1 and n=5,
@@ -73,13 +74,13 @@ def machine() -> str:
 # -- 1. request time ------------------------------------------------------------------------------
 
 
-def request_part() -> None:
+def request_part(sizes: list[str]) -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     engine = BuiltinEngine({"warm_up": True})
     engine.setup()
     for prompt in PROMPTS:  # warm caches (encoder, glyph masks, textures), as a running worker
-        for size in SIZES:
+        for size in sizes:
             engine.generate([ImageRequest(prompt, 1, size, seed=0)])
     print("### Request time against the PNG-encode floor (pinned to 1 core)")
     print()
@@ -88,7 +89,7 @@ def request_part() -> None:
         "| ratio to floor | engine's PNG encode (ms/request) | PNG KiB, engine / Pillow |"
     )
     print("|---|---|---|---|---|---|---|---|")
-    for size in SIZES:
+    for size in sizes:
         for n in (1, 5):
             total = floor = ours = 0.0
             ours_bytes = pillow_bytes = requests = 0
@@ -222,6 +223,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--parts", nargs="+", default=["request", "memory", "cold"])
     parser.add_argument("--src", type=Path, help="another checkout's src folder to compare with")
+    parser.add_argument("--sizes", nargs="+", default=SIZES, help="sizes for the request part")
     args = parser.parse_args()
     sources = {"this checkout": SRC}
     if args.src:
@@ -233,7 +235,7 @@ def main() -> None:
     if "cold" in args.parts:
         cold_part(sources)
     if "request" in args.parts:
-        request_part()  # last: it pins this process to one core
+        request_part(args.sizes)  # last: it pins this process to one core
 
 
 if __name__ == "__main__":

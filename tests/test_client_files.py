@@ -80,3 +80,14 @@ def test_header_only_check_still_refuses_wrong_sizes_and_non_images():
         check_image(encoded(), media_type=None, expected_size="64x64", what="Image 0", decode=False)
     with pytest.raises(DownloadError, match="does not decode as an image"):
         check_image(b"not a picture", media_type=None, expected_size=None, what="x", decode=False)
+    jpeg = check_image(encoded(fmt="JPEG"), media_type=None, expected_size="32x16", what="x",
+                       decode=False)  # fmt: skip
+    assert (jpeg.extension, jpeg.width, jpeg.height) == ("jpg", 32, 16)
+
+
+def test_header_only_check_reads_a_png_header_as_pillow_does():
+    for size in [(1, 1), (32, 16), (1792, 1024)]:
+        data = encoded(size)
+        quick = check_image(data, media_type=None, expected_size=None, what="x", decode=False)
+        full = check_image(data, media_type=None, expected_size=None, what="x")
+        assert quick == full

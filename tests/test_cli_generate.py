@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from gouache.cli.main import main
+from gouache.errors import InvalidRequest
 from tests.server import start_server
 
 KEY = "test-key-123"
@@ -109,6 +110,100 @@ def test_in_process_default_size_is_1024(capsys, tmp_path):
     code, stdout, _ = cli(capsys, "a kite", "--engine", "instant", "--out", str(tmp_path))
     assert code == 0
     assert_saved(json.loads(stdout), tmp_path, 1, "1024x1024")
+
+
+# Every size of the deployment named is drawn in-process, at that size, by the built-in engine.
+DEPLOYMENT_SIZES = [
+    ("dall-e-2", "256x256", "256x256"),
+    ("dall-e-3", "1792x1024", "1792x1024"),
+    ("dall-e-3", "1024x1792", "1024x1792"),
+    ("dall-e-3", "1024x1024", "1024x1024"),
+    ("gpt-image-1", "1536x1024", "1536x1024"),
+    ("gpt-image-1", "1024x1536", "1024x1536"),
+    ("gpt-image-1", "auto", "1024x1024"),
+]
+
+
+@pytest.mark.parametrize(("deployment", "size", "drawn"), DEPLOYMENT_SIZES)
+def test_in_process_draws_every_size_of_the_deployment_named(
+    capsys, tmp_path, deployment, size, drawn
+):
+    code, stdout, stderr = cli(
+        capsys, "a harbour at dawn", "--size", size, "--deployment", deployment,
+        "--out", str(tmp_path), "--seed", "3",
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert_saved(json.loads(stdout), tmp_path, 1, drawn)
+
+
+def test_in_process_deployment_default_size_and_larger_n(capsys, tmp_path):
+    code, stdout, stderr = cli(
+        capsys, "a kite", "--deployment", "gpt-image-1", "-n", "7", "--engine", "instant",
+        "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert_saved(json.loads(stdout), tmp_path, 7, "1024x1024")  # gpt-image-1's auto
+
+
+LOCAL_REFUSALS = [
+    (
+        ["--size", "1792x1024"],
+        "'size' must be one of 256x256, 512x512, 1024x1024 for deployment 'dall-e-2' (dall-e-2); "
+        "received \"1792x1024\". 1792x1024 is offered by deployment 'dall-e-3': use "
+        "--deployment dall-e-3.",
+    ),
+    (
+        ["--size", "1536x1024", "--deployment", "dall-e-3"],
+        "'size' must be one of 1024x1024, 1792x1024, 1024x1792 for deployment 'dall-e-3' "
+        "(dall-e-3); received \"1536x1024\". 1536x1024 is offered by deployment 'gpt-image-1': "
+        "use --deployment gpt-image-1.",
+    ),
+    (
+        ["--size", "300x300", "--deployment", "gpt-image-1"],
+        "'size' must be one of auto, 1024x1024, 1536x1024, 1024x1536 for deployment "
+        "'gpt-image-1' (gpt-image-1); received \"300x300\".",
+    ),
+    (
+        ["-n", "2", "--deployment", "dall-e-3"],
+        "'n' must be from 1 to 1; received 2. n=2 is allowed by deployment 'dall-e-2': use "
+        "--deployment dall-e-2 or --deployment gpt-image-1.",
+    ),
+    (
+        ["-n", "7"],
+        "'n' must be from 1 to 5; received 7. n=7 is allowed by deployment 'gpt-image-1': use "
+        "--deployment gpt-image-1.",
+    ),
+    (
+        ["--deployment", "dalle3"],
+        "In-process generation offers the deployments dall-e-2, dall-e-3, gpt-image-1; received "
+        "'dalle3'. Name one of them, or call the server that has 'dalle3' with --endpoint.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), LOCAL_REFUSALS, ids=lambda v: str(v)[:40])
+def test_in_process_refuses_what_the_deployment_does_not_offer(capsys, tmp_path, args, message):
+    out = tmp_path / "out"
+    code, stdout, stderr = cli(capsys, "a cat", *args, "--engine", "instant", "--out", str(out))
+    assert (code, stdout) == (2, "")
+    assert stderr == f"gouache generate: {message}\n"
+    assert not out.exists()
+
+
+def test_in_process_size_refusal_matches_the_servers_default_deployment(capsys, tmp_path):
+    """The same words a `gouache serve` with the default deployments answers, hint aside."""
+    from gouache.profiles import DALL_E_3
+    from gouache.validation import ASYNC_FIELDS, validate_generation
+
+    with pytest.raises(InvalidRequest) as served:
+        validate_generation(
+            {"prompt": "a cat", "size": "512x512"}, DALL_E_3, deployment="dall-e-3",
+            allowed_fields=ASYNC_FIELDS,
+        )  # fmt: skip
+    code, _, stderr = cli(capsys, "a cat", "--size", "512x512", "--deployment", "dall-e-3",
+                          "--out", str(tmp_path))  # fmt: skip
+    assert code == 2
+    assert stderr.startswith(f"gouache generate: {served.value.message} 512x512 is offered by")
 
 
 def test_real_gouache_subprocess_in_process_table(tmp_path):

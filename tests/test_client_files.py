@@ -69,3 +69,25 @@ def test_save_all_refuses_ids_that_are_not_plain_names(tmp_path, bad_id):
     with pytest.raises(DownloadError, match="not usable in a file name"):
         save_all(tmp_path / "out", bad_id, [image])
     assert not (tmp_path / "out").exists()
+
+
+def test_header_only_check_still_refuses_wrong_sizes_and_non_images():
+    checked = check_image(
+        encoded(), media_type="image/png", expected_size="32x16", what="Image 0", decode=False
+    )
+    assert (checked.extension, checked.width, checked.height) == ("png", 32, 16)
+    with pytest.raises(DownloadError, match="Image 0 is 32x16; 64x64 was requested"):
+        check_image(encoded(), media_type=None, expected_size="64x64", what="Image 0", decode=False)
+    with pytest.raises(DownloadError, match="does not decode as an image"):
+        check_image(b"not a picture", media_type=None, expected_size=None, what="x", decode=False)
+    jpeg = check_image(encoded(fmt="JPEG"), media_type=None, expected_size="32x16", what="x",
+                       decode=False)  # fmt: skip
+    assert (jpeg.extension, jpeg.width, jpeg.height) == ("jpg", 32, 16)
+
+
+def test_header_only_check_reads_a_png_header_as_pillow_does():
+    for size in [(1, 1), (32, 16), (1792, 1024)]:
+        data = encoded(size)
+        quick = check_image(data, media_type=None, expected_size=None, what="x", decode=False)
+        full = check_image(data, media_type=None, expected_size=None, what="x")
+        assert quick == full

@@ -38,6 +38,10 @@ EPILOG = f"""\
 where it runs:
   no --endpoint (and no AZURE_OPENAI_ENDPOINT): in this process on the built-in engine; the
   images are saved in --out (default ./{DEFAULT_OUT}) and each url is the file's file:// URI.
+  --deployment picks the rules, as on a server with the default deployments:
+    dall-e-2 (default)  --size 256x256, 512x512 or 1024x1024; -n 1..5
+    dall-e-3            --size 1024x1024, 1792x1024 or 1024x1792; -n 1
+    gpt-image-1         --size auto, 1024x1024, 1536x1024 or 1024x1536; -n 1..10
   --endpoint: on that server. api-versions 2023-06-01-preview .. 2023-10-01-preview use the
   DALL-E 2 submit/poll API (the default is {DEFAULT_API_VERSION}); later ones the deployments
   route (--deployment, default {DEFAULT_DEPLOYMENT}).
@@ -56,8 +60,14 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("prompt", metavar="PROMPT", help="what to draw (1..1000 characters)")
-    parser.add_argument("-n", type=int, default=1, metavar="N", help="number of images, 1..5")
-    parser.add_argument("--size", metavar="|".join(SIZES), help="image size (default 1024x1024)")
+    parser.add_argument(
+        "-n", type=int, default=1, metavar="N", help="number of images, 1..5 (see --deployment)"
+    )
+    parser.add_argument(
+        "--size",
+        metavar="WxH",
+        help=f"image size: {', '.join(SIZES)} (default 1024x1024); wider with --deployment",
+    )
     parser.add_argument("--user", metavar="ID", help="end-user id for abuse monitoring (<= 256)")
     parser.add_argument(
         "--out",
@@ -65,15 +75,16 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help=f"save the images here as {{id}}-{{index}}.png (in-process default ./{DEFAULT_OUT})",
     )
     parser.add_argument("--seed", type=int, metavar="S", help="seed for repeatable images")
+    parser.add_argument(
+        "--deployment",
+        metavar="NAME",
+        help="in-process: dall-e-2 (default), dall-e-3 or gpt-image-1, whose sizes and limits "
+        f"apply; remote: the deployment (deployments route default {DEFAULT_DEPLOYMENT}; on "
+        "the submit route it is sent as `model`)",
+    )
     remote = parser.add_argument_group("remote endpoint")
     remote.add_argument("--endpoint", metavar="URL", help="e.g. https://NAME.openai.azure.com")
     remote.add_argument("--api-key", metavar="KEY", help="sent as the api-key header")
-    remote.add_argument(
-        "--deployment",
-        metavar="NAME",
-        help=f"deployment (deployments route default {DEFAULT_DEPLOYMENT}; on the submit "
-        "route it is sent as `model`)",
-    )
     remote.add_argument(
         "--api-version", metavar="V", help=f"Azure api-version (default {DEFAULT_API_VERSION})"
     )

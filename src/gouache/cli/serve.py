@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import logging
 import sys
 from pathlib import Path
 
-from gouache.config import default_deployments, load_config
 from gouache.errors import ConfigError
-from gouache.jobs.datadir import lock_data_dir, unlock_data_dir
 from gouache.settings import Settings, load_settings
-from gouache.storage import check_storage
 
 
 def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -90,10 +86,15 @@ def check_exposure(settings: Settings) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import logging  # imported here, not at the top: `gouache generate` loads this module too
+
     import uvicorn
 
     from gouache.api import create_app
     from gouache.api.connections import guarded
+    from gouache.config import default_deployments, load_config
+    from gouache.jobs.datadir import lock_data_dir, unlock_data_dir
+    from gouache.storage import check_storage
 
     try:
         config = load_config(args.config)

@@ -15,7 +15,6 @@ import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gouache.jobs.store import OperationStore
 from gouache.settings import load_settings
 
 _RELATIVE = re.compile(r"^(\d+)([smhd])$")
@@ -88,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
     if not database.exists():
         print(f"gouache usage: no database at {database}; is --data-dir right?", file=sys.stderr)
         return 1
+    from gouache.jobs.store import OperationStore  # SQLAlchemy: only this sub-command needs it
+
     store = OperationStore(database)
     try:
         rows = store.usage(since=args.since)

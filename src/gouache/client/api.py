@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gouache.client.local import run_local
-from gouache.client.protocol import Clock, Flow, Progress, remote_flow
-from gouache.client.remote import new_async_client, new_client, run_async, run_sync
+from gouache.client.progress import Progress
 from gouache.client.request import (
     DEFAULT_OUT,
     DEFAULT_RETRIES,
@@ -19,10 +17,20 @@ from gouache.client.request import (
     Remote,
     check_inputs,
     check_limits,
+    local_profile,
     resolve_remote,
+    with_deployment_hint,
 )
 from gouache.client.results import Operation
 from gouache.client.retry import RetryPolicy
+from gouache.errors import InvalidRequest
+from gouache.profiles import DALL_E_2
+
+if TYPE_CHECKING:
+    from gouache.client.protocol import Flow
+
+# Where the work runs decides what is imported: the in-process path never loads httpx, and a
+# remote call never loads the engines (`gouache generate` starts faster either way).
 
 
 def _silent(_status: str, _elapsed: float) -> None:
@@ -60,11 +68,15 @@ def prepare(
     environ: Mapping[str, str] | None = None,
 ) -> Job:
     """Check everything (raising `InvalidRequest`) before any work or request."""
-    inputs = check_inputs(prompt, n, size, user, seed)
-    timeout, retries = check_limits(timeout, retries)
     remote = resolve_remote(
         endpoint, api_key, api_version, deployment, environ=environ, local=local
     )
+    profile = DALL_E_2 if remote is not None else local_profile(deployment)
+    try:
+        inputs = check_inputs(prompt, n, size, user, seed, profile)
+    except InvalidRequest as exc:
+        raise (exc if remote is not None else with_deployment_hint(exc, size, n, profile)) from None
+    timeout, retries = check_limits(timeout, retries)
     return Job(
         inputs=inputs,
         remote=remote,
@@ -77,6 +89,8 @@ def prepare(
 
 
 def _flow(job: Job) -> Flow[Operation]:
+    from gouache.client.protocol import Clock, remote_flow
+
     assert job.remote is not None
     return remote_flow(
         job.remote,
@@ -91,15 +105,23 @@ def _flow(job: Job) -> Flow[Operation]:
 
 def run_job(job: Job) -> Operation:
     if job.remote is None:
+        from gouache.client.local import run_local
+
         return run_local(
             job.inputs, engine=job.engine, out=job.out or DEFAULT_OUT, progress=job.progress
         )
+    from gouache.client.remote import new_client, run_sync
+
     with new_client() as client:
         return run_sync(_flow(job), client)
 
 
 async def arun_job(job: Job) -> Operation:
     if job.remote is None:
+        import asyncio
+
+        from gouache.client.local import run_local
+
         return await asyncio.to_thread(
             run_local,
             job.inputs,
@@ -107,6 +129,8 @@ async def arun_job(job: Job) -> Operation:
             out=job.out or DEFAULT_OUT,
             progress=job.progress,
         )
+    from gouache.client.remote import new_async_client, run_async
+
     async with new_async_client() as client:
         return await run_async(_flow(job), client)
 
@@ -115,7 +139,10 @@ _DOC = """Generate images: the seed's Generate images action.
 
     Inputs (checked before any work; `InvalidRequest` names what is allowed): `prompt` 1..1000
     characters, `n` 1..5, `size` 256x256 | 512x512 | 1024x1024 (None: the service default,
-    1024x1024), `user` (end-user id, at most 256 characters), `seed` (gouache extension).
+    1024x1024), `user` (end-user id, at most 256 characters), `seed` (gouache extension). In
+    process, naming `deployment` applies that deployment's rules instead: "dall-e-3" takes
+    1024x1024, 1792x1024 or 1024x1792 and n=1; "gpt-image-1" auto, 1024x1024, 1536x1024 or
+    1024x1536 and n up to 10.
 
     Where it runs: with no `endpoint` (and no AZURE_OPENAI_ENDPOINT in the environment, or with
     `local=True`) in this process on `engine` ("builtin"), saving the images in `out` (default

@@ -11,6 +11,7 @@ import contextlib
 import io
 import os
 import re
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from gouache.errors import GouacheError
 
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif"}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @dataclass(frozen=True)
@@ -33,22 +35,45 @@ class Checked:
 
 
 def check_image(
-    data: bytes, *, media_type: str | None, expected_size: str | None, what: str
+    data: bytes,
+    *,
+    media_type: str | None,
+    expected_size: str | None,
+    what: str,
+    decode: bool = True,
 ) -> Checked:
+    """`decode=False` reads only the header (format and size): for bytes an engine made in this
+    process, where a full decode (about 20 ms at 1024x1024) would only slow the command down. A
+    PNG's header is read here directly, sparing the 15 ms Pillow spends loading its format
+    plugins on the first `Image.open`."""
     kind = (media_type or "").split(";")[0].strip().lower()
     if kind and not (kind.startswith("image/") or kind == "application/octet-stream"):
         raise DownloadError(f"{what} is {kind or 'of no stated type'}, not an image.")
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            fmt, (width, height) = image.format or "", image.size
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise DownloadError(
-            f"{what} does not decode as an image ({len(data)} bytes): {exc}"
-        ) from exc
+    header = None if decode else png_size(data)
+    if header is not None:
+        fmt, (width, height) = "PNG", header
+    else:
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                if decode:
+                    image.load()
+                fmt, (width, height) = image.format or "", image.size
+        except (UnidentifiedImageError, OSError, ValueError) as exc:
+            raise DownloadError(
+                f"{what} does not decode as an image ({len(data)} bytes): {exc}"
+            ) from exc
     if expected_size is not None and f"{width}x{height}" != expected_size:
         raise DownloadError(f"{what} is {width}x{height}; {expected_size} was requested.")
     return Checked(data, EXTENSIONS.get(fmt, fmt.lower() or "img"), width, height)
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from a PNG's IHDR chunk (always its first), or None if `data` does not
+    start as a PNG does."""
+    if len(data) < 24 or data[:8] != PNG_SIGNATURE or data[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
 
 
 def save_all(out: Path, operation_id: str, images: Sequence[Checked | None]) -> list[Path | None]:

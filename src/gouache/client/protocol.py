@@ -22,12 +22,12 @@ import httpx
 
 from gouache.client.errors import DownloadError, GenerationTimeout, RemoteError
 from gouache.client.files import Checked, check_image, save_all
+from gouache.client.progress import Progress
 from gouache.client.request import Inputs, Remote
 from gouache.client.results import ImageResult, Operation, OperationResult
 from gouache.client.retry import RetryPolicy, parse_retry_after
 
 T = TypeVar("T")
-Progress = Callable[[str, float], None]
 
 TERMINAL = ("succeeded", "failed", "canceled", "deleted")
 DEFAULT_POLL_S = 1.0  # when the server sends no retry-after (openai 0.28 would wait 10 s)

@@ -1,9 +1,12 @@
 """The action's inputs, checked before any work, and where the work runs.
 
-Inputs follow the seed action, which is the DALL-E 2 operation API: checked with the service's own
-`validate_generation` and the `dall-e-2` profile, so `gouache generate` refuses exactly what a
-gouache server's `:submit` route refuses, in the same words. A remote deployment may be stricter
-(dall-e-3 takes n=1 only); its refusal comes back as a `RemoteError`.
+Inputs are checked with the service's own `validate_generation`, so `gouache generate` refuses
+exactly what a gouache server refuses, in the same words. In-process, the rules are those of the
+deployment named (`dall-e-2`, `dall-e-3` or `gpt-image-1`, the deployments `gouache serve` offers
+by default; `dall-e-2`, the seed action, when none is named): a wide 1792x1024 picture needs
+`--deployment dall-e-3`. Against a remote endpoint they are the seed action's, the DALL-E 2
+operation API; the remote deployment may be stricter or wider, and its refusal comes back as a
+`RemoteError`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from gouache.errors import InvalidRequest
-from gouache.profiles import DALL_E_2
+from gouache.profiles import DALL_E_2, PROFILES, Profile
 from gouache.validation import ASYNC_FIELDS, validate_generation
 
 # Azure's DALL-E 2 submit/poll operation API (same list as gouache.api.versions.ASYNC_VERSIONS).
@@ -44,13 +47,15 @@ ENV_API_VERSION = "OPENAI_API_VERSION"
 
 @dataclass(frozen=True)
 class Inputs:
-    """The seed action's inputs; `size` None means the service's default (1024x1024)."""
+    """The action's inputs as sent; `size` None means the deployment's default, and
+    `resolved_size` is the size actually drawn (the default, or what `auto` stands for)."""
 
     prompt: str
     n: int = 1
     size: str | None = None
     user: str | None = None
     seed: int | None = None
+    resolved_size: str = DALL_E_2.default_size
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {"prompt": self.prompt, "n": self.n}
@@ -60,25 +65,71 @@ class Inputs:
                 body[name] = value
         return body
 
-    @property
-    def resolved_size(self) -> str:
-        return self.size or DALL_E_2.default_size
+
+def local_profile(deployment: str | None) -> Profile:
+    """The rules of the in-process deployment named (the seed action's, dall-e-2, by default)."""
+    name = deployment or DALL_E_2.name
+    if name not in PROFILES:
+        raise InvalidRequest(
+            f"In-process generation offers the deployments {', '.join(PROFILES)}; received "
+            f"{name!r}. Name one of them, or call the server that has {name!r} with --endpoint.",
+            param="deployment",
+            code="DeploymentNotFound",
+        )
+    return PROFILES[name]
+
+
+def with_deployment_hint(
+    error: InvalidRequest, size: Any, n: Any, profile: Profile
+) -> InvalidRequest:
+    """A size or `n` refused in-process, with the deployments that do take it: the fix is one
+    flag. Other refusals come back as they are."""
+    if error.param == "size":
+        what = f"{size} is offered by"
+        offered_by = [name for name, other in PROFILES.items() if size in other.sizes]
+    elif error.param == "n" and isinstance(n, int) and not isinstance(n, bool) and n > 1:
+        what = f"n={n} is allowed by"
+        offered_by = [name for name, other in PROFILES.items() if n <= other.max_n]
+    else:
+        return error
+    offered_by = [name for name in offered_by if name != profile.name]
+    if not offered_by:
+        return error
+    hint = " or ".join(f"--deployment {name}" for name in offered_by)
+    return InvalidRequest(
+        f"{error.message} {what} deployment {offered_by[0]!r}: use {hint}.",
+        param=error.param,
+        code=error.code,
+    )
 
 
 def check_inputs(
-    prompt: Any, n: Any = 1, size: Any = None, user: Any = None, seed: Any = None
+    prompt: Any,
+    n: Any = 1,
+    size: Any = None,
+    user: Any = None,
+    seed: Any = None,
+    profile: Profile = DALL_E_2,
 ) -> Inputs:
-    """Raise `InvalidRequest` (the service's message) for anything the action does not allow."""
+    """Raise `InvalidRequest` (the service's message) for anything `profile`'s deployment, by
+    default the seed action's dall-e-2, does not allow."""
     body = {"prompt": prompt, "n": n, "size": size, "user": user, "seed": seed}
     params = validate_generation(
         body,
-        DALL_E_2,
-        deployment=DALL_E_2.name,
+        profile,
+        deployment=profile.name,
         allowed_fields=ASYNC_FIELDS,
         surface="the Generate images action",
         max_user_length=USER_MAX,
     )
-    return Inputs(prompt=params.prompt, n=params.n, size=size, user=params.user, seed=params.seed)
+    return Inputs(
+        prompt=params.prompt,
+        n=params.n,
+        size=size,
+        user=params.user,
+        seed=params.seed,
+        resolved_size=params.size,
+    )
 
 
 @dataclass(frozen=True)

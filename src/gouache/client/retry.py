@@ -11,9 +11,10 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:  # httpx is imported only when a remote call is made
+    import httpx
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class RetryPolicy:
 
     @staticmethod
     def retryable_exception(exc: BaseException) -> bool:
+        import httpx
+
         return isinstance(exc, httpx.TransportError)
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
@@ -56,6 +59,8 @@ def parse_retry_after(headers: httpx.Headers, now: float | None = None) -> float
         return max(0.0, float(raw))
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime  # rare: only HTTP-date retry-after values
+
     try:
         moment = parsedate_to_datetime(raw)
     except (TypeError, ValueError):

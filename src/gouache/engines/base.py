@@ -63,6 +63,11 @@ class Engine(ABC):
     """
 
     name: ClassVar[str] = "engine"
+    # True: one instance serves every worker thread of every deployment that names this engine
+    # with equal options (`create_engine` hands out the same object), so it must be safe to call
+    # from several threads, `setup()` must load once however often it is called, and `close()`,
+    # called once per worker, must leave it usable.
+    shared: ClassVar[bool] = False
     max_batch_images: int = 1
     batch_window_s: float = 0.0
 

@@ -1,27 +1,53 @@
-"""The built-in engine: a thin adapter over `gouache.illustrator`, which draws offline on a CPU."""
+"""The built-in engine: a thin adapter over `gouache.illustrator`, which draws offline on a CPU.
+
+One instance serves every deployment and worker thread (`shared`): the illustrator's index,
+encoder and glyph caches are loaded and warmed once per process. The illustrator does not promise
+to be thread-safe, so drawing goes through one lock; encoding, about as long as drawing, runs
+outside it, so workers still overlap on a machine with more than one core.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gouache.engines.base import Engine, GeneratedImage, ImageRequest
 from gouache.engines.encoding import encode_image, media_type
 
+WARM_UP_PROMPT = "a red apple on a table"
+
+# Module-wide, not per instance: the illustrator's caches are module-wide too, and two instances
+# (deployments with different options) must not draw at the same time either.
+_DRAWING = threading.Lock()
+
 
 class BuiltinEngine(Engine):
-    name = "builtin"
+    """Options: `warm_up` (default true) draws one small picture in `setup()` so that the first
+    request does not pay for loading fonts and glyphs; a one-shot run turns it off."""
 
-    def __init__(self, options: dict[str, Any] | None = None) -> None:
+    name = "builtin"
+    shared = True
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
+        self.warm_up = bool(self.options.get("warm_up", True))
         self._illustrator: Any = None
+        self._loading = threading.Lock()
 
     def setup(self) -> None:
-        from gouache.illustrator import Illustrator
+        """Load once, however many workers call it (they wait for the first one's load)."""
+        with self._loading:
+            if self._illustrator is not None:
+                return
+            from gouache.illustrator import Illustrator
 
-        self._illustrator = Illustrator()
-        # Warm-up: loads the encoder, fonts and glyph index so the first user request is not slow.
-        self._illustrator.draw("a red apple on a table", width=256, height=256, seed=0)
+            illustrator = Illustrator()
+            with _DRAWING:
+                illustrator.load()
+                if self.warm_up:
+                    illustrator.draw(WARM_UP_PROMPT, width=256, height=256, seed=0)
+            self._illustrator = illustrator
 
     def generate(self, requests: Sequence[ImageRequest]) -> list[list[GeneratedImage]]:
         if self._illustrator is None:
@@ -31,14 +57,17 @@ class BuiltinEngine(Engine):
     def _generate_one(self, request: ImageRequest) -> list[GeneratedImage]:
         images = []
         for index in range(request.n):
-            drawing = self._illustrator.draw(
-                request.prompt,
-                width=request.width,
-                height=request.height,
-                seed=request.seed + index,
-                style=request.style if request.style not in (None, "vivid", "natural") else None,
-                transparent=request.background == "transparent",
-            )
+            with _DRAWING:
+                drawing = self._illustrator.draw(
+                    request.prompt,
+                    width=request.width,
+                    height=request.height,
+                    seed=request.seed + index,
+                    style=request.style
+                    if request.style not in (None, "vivid", "natural")
+                    else None,
+                    transparent=request.background == "transparent",
+                )
             data = encode_image(drawing.image, request.output_format, request.output_compression)
             images.append(
                 GeneratedImage(

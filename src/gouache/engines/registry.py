@@ -2,13 +2,18 @@
 
 Third-party engines register through the `gouache.engines` entry-point group, or by naming a class
 directly as `package.module:ClassName` in a deployment's `engine` setting.
+
+An engine class that declares `shared = True` gets one instance per process for each set of
+options: the three default deployments and all their worker threads draw with one built-in
+engine instead of loading one each.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
+import threading
 from collections.abc import Mapping
-from importlib.metadata import entry_points
 from typing import Any
 
 from gouache.engines.base import Engine
@@ -22,10 +27,19 @@ _BUILTIN: dict[str, str] = {
     "forward": "gouache.engines.forward:ForwardEngine",
 }
 _REGISTERED: dict[str, type[Engine]] = {}
+_SHARED: dict[tuple[type[Engine], str], Engine] = {}
+_SHARED_LOCK = threading.Lock()
 
 
 def register_engine(name: str, cls: type[Engine]) -> None:
     _REGISTERED[name] = cls
+
+
+def entry_points(group: str) -> Any:
+    """Installed plugins' entry points; importlib.metadata is imported only when asked."""
+    from importlib.metadata import entry_points as installed
+
+    return installed(group=group)
 
 
 def engine_names() -> list[str]:
@@ -63,4 +77,13 @@ def engine_class(name: str) -> type[Engine]:
 
 
 def create_engine(name: str, options: Mapping[str, Any] | None = None) -> Engine:
-    return engine_class(name)(options)
+    """A new engine, or for a `shared` engine class the process's instance for these options."""
+    cls = engine_class(name)
+    if not cls.shared:
+        return cls(options)
+    key = (cls, json.dumps(dict(options or {}), sort_keys=True, default=repr))
+    with _SHARED_LOCK:
+        engine = _SHARED.get(key)
+        if engine is None:
+            engine = _SHARED[key] = cls(options)
+        return engine

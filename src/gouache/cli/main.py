@@ -1,4 +1,4 @@
-"""`gouache` entry point: one sub-command per module (serve, generate, usage)."""
+"""`gouache` entry point: one sub-command per module (serve, generate, usage, deck, brand-kit)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 from gouache import __version__
 
-SUBCOMMANDS = ("serve", "generate", "usage")
+SUBCOMMANDS = ("serve", "generate", "usage", "deck", "brand_kit")
 
 
 def build_parser() -> argparse.ArgumentParser:

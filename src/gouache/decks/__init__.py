@@ -8,7 +8,15 @@ Both make their pictures through the public client (`generate_images`), so they 
 process, against a gouache server, or against Azure OpenAI alike.
 """
 
+from gouache.decks.brand_kit import BrandKit, make_brand_kit
 from gouache.decks.deck import DeckResult, SlideReport, make_deck
 from gouache.decks.slides import SlideInputError
 
-__all__ = ["DeckResult", "SlideInputError", "SlideReport", "make_deck"]
+__all__ = [
+    "BrandKit",
+    "DeckResult",
+    "SlideInputError",
+    "SlideReport",
+    "make_brand_kit",
+    "make_deck",
+]

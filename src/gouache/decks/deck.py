@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from gouache.client import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S
-from gouache.decks.layouts import default_layouts, find_layout, open_deck, picture_area
+from gouache.decks.layouts import (
+    default_layouts,
+    find_layout,
+    has_text_besides,
+    open_deck,
+    picture_area,
+)
 from gouache.decks.palette import parse_palette
 from gouache.decks.pictures import PictureRequest, PictureStore
 from gouache.decks.pptx_writer import Filled, PlannedSlide, write_deck
@@ -187,6 +193,9 @@ def _plan(presentation, builtin, spec, style, palette, seed, target) -> list[Pla
                 where=slide.where,
                 param="layout",
             )
+        has_text = bool(slide.bullets or slide.description)
+        if not area.is_picture_placeholder and has_text and not has_text_besides(layout, area.idx):
+            area = area.shared_with_text()
         prompt = slide_prompt(slide, style, palette, target.prompt_max, target.deployment_name)
         planned.append(PlannedSlide(slide, layout, area, prompt, seed + slide.number))
     return planned

@@ -39,10 +39,28 @@ class PictureArea:
     top: int
     width: int
     height: int
+    # set when a content placeholder is shared: the text keeps this box, the picture the rest
+    text_box: tuple[int, int, int, int] | None = None
 
     @property
     def aspect(self) -> float:
         return self.width / self.height
+
+    def shared_with_text(self) -> PictureArea:
+        """The right half for the picture, the left half (the placeholder, so the template's
+        text style holds) for the bullets: for layouts whose one content placeholder would
+        otherwise have to hold both."""
+        gap = self.width // 20
+        half = (self.width - gap) // 2
+        return PictureArea(
+            idx=self.idx,
+            is_picture_placeholder=False,
+            left=self.left + half + gap,
+            top=self.top,
+            width=self.width - half - gap,
+            height=self.height,
+            text_box=(self.left, self.top, half, self.height),
+        )
 
 
 def open_deck(template: str | Path | None, palette: Palette) -> tuple[Any, bool]:
@@ -87,8 +105,13 @@ def default_layouts(presentation: Any, builtin: bool) -> list[Any]:
     """The layouts slides without a `layout` take, in turn."""
     if builtin:
         return [find_layout(presentation, name, "deck") for name in PICTURE_LAYOUTS[:2]]
-    for layout in presentation.slide_layouts:
-        if picture_area(layout) is not None and title_placeholder(layout) is not None:
+    titled = [layout for layout in presentation.slide_layouts if title_placeholder(layout)]
+    for layout in titled:  # a picture placeholder first, then a content placeholder
+        area = picture_area(layout)
+        if area is not None and area.is_picture_placeholder:
+            return [layout]
+    for layout in titled:
+        if picture_area(layout) is not None:
             return [layout]
     raise SlideInputError(
         "The template has no layout with a title and a picture or content placeholder; add one "
@@ -121,6 +144,13 @@ def picture_area(layout: Any) -> PictureArea | None:
         top=int(best.top),
         width=int(best.width),
         height=int(best.height),
+    )
+
+
+def has_text_besides(layout: Any, idx: int) -> bool:
+    """Whether the layout has a body or content placeholder other than `idx` for bullets."""
+    return any(
+        _type(ph) in TEXT_TYPES and ph.placeholder_format.idx != idx for ph in layout.placeholders
     )
 
 

@@ -73,8 +73,10 @@ def _content_slide(presentation: Any, plan: PlannedSlide, fill: Filled) -> None:
     if title is not None:
         title.text = plan.slide.title
     title_idx = _idx(title)
+    shared = _shared_text(slide, plan.area)
     _place_picture(slide, plan.area, fill.image)
-    text = [
+    text = [shared] if shared is not None else []
+    text += [
         ph
         for ph in slide.placeholders
         if _idx(ph) not in (title_idx, plan.area.idx) and ph.placeholder_format.type in TEXT_TYPES
@@ -94,12 +96,30 @@ def _content_slide(presentation: Any, plan: PlannedSlide, fill: Filled) -> None:
     slide.notes_slide.notes_text_frame.text = notes(plan, fill)
 
 
+def _shared_text(slide: Any, area: PictureArea) -> Any | None:
+    """The content placeholder shrunk to the box the bullets keep, when the picture shares it."""
+    if area.text_box is None:
+        return None
+    placeholder = next(ph for ph in slide.placeholders if ph.placeholder_format.idx == area.idx)
+    placeholder.left, placeholder.top, placeholder.width, placeholder.height = (
+        Emu(value) for value in area.text_box
+    )
+    return placeholder
+
+
 def _place_picture(slide: Any, area: PictureArea, image: Path) -> None:
+    if area.text_box is not None:  # the placeholder keeps the text; the picture goes beside it
+        _add_picture(slide, area, image)
+        return
     placeholder = next(ph for ph in slide.placeholders if ph.placeholder_format.idx == area.idx)
     if area.is_picture_placeholder:
         placeholder.insert_picture(str(image))  # the image has the area's aspect: no crop needed
         return
     _remove(placeholder)  # a content placeholder: the picture takes its box
+    _add_picture(slide, area, image)
+
+
+def _add_picture(slide: Any, area: PictureArea, image: Path) -> None:
     picture = slide.shapes.add_picture(
         str(image), Emu(area.left), Emu(area.top), Emu(area.width), Emu(area.height)
     )

@@ -64,7 +64,7 @@ def test_slides_titles_pictures_and_notes(deck):
         )
         notes = slide.notes_slide.notes_text_frame.text
         assert f"Prompt: {report.prompt}" in notes
-        assert "Deployment: dall-e-3" in notes and "Operation id: " in notes
+        assert "Deployment: in-process engine 'instant'" in notes and "Operation id: " in notes
         body = [
             shape.text_frame.text
             for shape in slide.placeholders

@@ -99,3 +99,4 @@ def test_a_failed_picture_gets_a_stand_in_and_a_rerun_fills_it(tmp_path):
     deck = Presentation(str(tmp_path / "range.pptx"))
     notes = list(deck.slides)[2].notes_slide.notes_text_frame.text
     assert "Prompt: a forbidden lantern, flat style" in notes and "Operation id: " in notes
+    assert "Deployment: dall-e-3" in notes

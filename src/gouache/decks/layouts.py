@@ -210,8 +210,10 @@ def builtin_presentation(palette: Palette) -> Any:
     _place(pic_left, 0, half + int(0.5 * IN), int(0.6 * IN), half - int(1.1 * IN), int(1.5 * IN))
     _place(pic_left, 2, half + int(0.5 * IN), int(2.3 * IN), half - int(1.1 * IN), int(4.2 * IN))
     _place(full, 1, 0, 0, w, h)
-    _place(full, 0, 0, int(5.0 * IN), w, int(1.0 * IN))
-    _place(full, 2, 0, int(6.0 * IN), w, h - int(6.0 * IN))
+    # a translucent panel down the left third: engines tend to centre their subject
+    panel = int(4.4 * IN)
+    _place(full, 0, 0, 0, panel, int(3.0 * IN))
+    _place(full, 2, 0, int(3.0 * IN), panel, h - int(3.0 * IN))
     _style(presentation, palette, title, (pic_right, pic_left), full)
     return presentation
 
@@ -257,7 +259,7 @@ def _remove_layout(presentation: Any, layout: Any) -> None:
 
 def _style(presentation: Any, palette: Palette, title: Any, split: tuple[Any, ...], full: Any):
     """Palette colours on the built-in layouts: a coloured title slide, coloured titles, and a
-    translucent band under the title of full pictures."""
+    translucent panel for the title and bullets of full pictures."""
     primary = hex_to_rgb(palette.colours[0])
     fill = title.background.fill
     fill.solid()
@@ -281,7 +283,9 @@ def _style(presentation: Any, palette: Palette, title: Any, split: tuple[Any, ..
         _text_colour(ph, band_ink)
         pad = ph.element.txBody.find(qn("a:bodyPr"))
         for side in ("lIns", "rIns"):
-            pad.set(side, str(int(0.6 * IN)))
+            pad.set(side, str(int(0.5 * IN)))
+        pad.set("anchor", "b" if idx == 0 else "t")
+        pad.set("bIns" if idx == 0 else "tIns", str(int(0.2 * IN)))
     _font_size(_placeholder(full, 0), 3600)
     _font_size(_placeholder(full, 2), 2000)
     _first_level(_placeholder(full, 0)).set("algn", "l")

@@ -130,7 +130,7 @@ class PictureStore:
             seed=seed,
             requested_size=size,
             made_size=made,
-            deployment=target.deployment_name,
+            deployment=target.deployment_label,
             operation_id=operation.id,
             revised_prompt=item.revised_prompt,
         )

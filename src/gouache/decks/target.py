@@ -57,6 +57,13 @@ class Target:
         return self.deployment or DEFAULT_DEPLOYMENT
 
     @property
+    def deployment_label(self) -> str:
+        """What made the pictures, as the speaker notes say it."""
+        if not self.endpoint:
+            return f"in-process engine {self.engine!r}"
+        return self.deployment_name
+
+    @property
     def profile(self):
         """The deployment's request rules when its name is a model family; else DALL-E 2's
         (1024x1024 works everywhere, and 1000 characters is the strictest prompt limit)."""
@@ -77,11 +84,6 @@ class Target:
             return True
         host = (urlsplit(self.endpoint).hostname or "").lower()
         return not host.endswith(".azure.com")
-
-    def describe(self) -> str:
-        if not self.endpoint:
-            return f"in-process engine {self.engine!r}"
-        return f"{self.endpoint} deployment {self.deployment_name!r}"
 
     def kwargs(self) -> dict:
         """Keyword arguments for `generate_images`, minus prompt, size, seed and out."""

@@ -41,8 +41,8 @@ def test_prompt_over_the_deployment_limit(tmp_path):
     rows = [{"title": "One", "prompt": "a cat " * 300}]  # 1800 characters
     error = _refused(tmp_path, rows, deployment="dall-e-2")
     assert error.param == "prompt"
-    assert error.message.startswith("slide 1: 'prompt' makes a ")
-    assert "deployment 'dall-e-2' is 1000" in error.message
+    assert error.message.startswith("slide 1: 'prompt' is 1799 characters and the style")
+    assert "deployment 'dall-e-2' takes at most 1000" in error.message
 
 
 def test_unknown_field_and_column(tmp_path):

@@ -40,8 +40,8 @@ def slide_prompt(slide: Slide, style: str, palette: Palette, prompt_max: int, de
     if len(prompt) > prompt_max:
         extra = len(prompt) - len(subject)
         raise SlideInputError(
-            f"'prompt' makes a {len(prompt)}-character request with the style and palette "
-            f"({extra} of them); the maximum for deployment {deployment!r} is {prompt_max}. "
+            f"'prompt' is {len(subject)} characters and the style and palette add {extra}: "
+            f"{len(prompt)} in all; deployment {deployment!r} takes at most {prompt_max}. "
             f"Shorten the prompt to at most {max(prompt_max - extra, 0)} characters.",
             where=slide.where,
             param="prompt",

@@ -32,14 +32,18 @@ def draw_stand_in(path: Path, aspect: float, reason: str, palette: Palette) -> P
         draw.line(
             [(width - margin, y), (width - margin, min(y + 18, height - margin))], fill=ink, width=4
         )
-    wrap = max(12, int((width - 4 * margin) / 26))
-    heading = fit_font("Picture not made", width - 4 * margin, 90, weight=700)
-    body = fit_font("x" * wrap, width - 4 * margin, 44, weight=400)
+    # a full-slide picture has the title panel over its left third: keep the words clear of it
+    left = int(width * 0.36) if aspect > 1.5 else 0
+    room = width - left - 4 * margin
+    wrap = max(12, int(room / 24))
+    heading = fit_font("Picture not made", room, 90, weight=700)
+    body = fit_font("x" * wrap, room, 44, weight=400)
     lines = textwrap.wrap(reason, wrap)[:8]
     y = height // 2 - (100 + 52 * len(lines)) // 2
-    draw.text((width // 2, y), "Picture not made", font=heading, fill=ink, anchor="mt")
+    centre = left + (width - left) // 2
+    draw.text((centre, y), "Picture not made", font=heading, fill=ink, anchor="mt")
     for index, line in enumerate(lines):
-        draw.text((width // 2, y + 110 + 52 * index), line, font=body, fill=ink, anchor="mt")
+        draw.text((centre, y + 110 + 52 * index), line, font=body, fill=ink, anchor="mt")
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path, format="PNG")
     return path

@@ -151,3 +151,32 @@ def test_cli_writes_the_kit(tmp_path):
     listed = done.stdout.split()
     assert len(listed) == 12 and listed[-1].endswith("board.png")
     assert all(Path(path).is_file() for path in listed)
+
+
+def test_an_unreachable_endpoint_leaves_stand_ins_and_says_why(tmp_path):
+    from tests.server import free_port
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gouache.cli.main",
+            "brand-kit",
+            "Acme",
+            "--out",
+            str(tmp_path / "acme"),
+            "--endpoint",
+            f"http://127.0.0.1:{free_port()}",
+            "--retries",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert len(lines) == 9 and lines[0].startswith("gouache brand-kit: mark-1: picture not made:")
+    assert "Connection refused" in lines[0]
+    assert (tmp_path / "acme" / "board.png").is_file()  # the kit is still composed
+    assert (tmp_path / "acme" / ".pictures" / "story-not-made.png").is_file()

@@ -150,7 +150,7 @@ def test_cli_writes_the_deck_and_stays_quiet_off_a_terminal(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""  # no progress bar on a pipe
-    assert "q3.pptx: title slide + 1 slides; pictures: 1 made" in done.stdout
+    assert "q3.pptx: title slide + 1 slide; pictures: 1 made" in done.stdout
     presentation = Presentation(str(tmp_path / "q3.pptx"))
     assert [s.shapes.title.text for s in presentation.slides] == ["Q3 review", "Growth"]
 

@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     made = sum(1 for s in result.slides if s.status == "made")
     reused = sum(1 for s in result.slides if s.status == "reused")
     print(
-        f"{result.path}: title slide + {len(result.slides)} slides; pictures: {made} made, "
+        f"{result.path}: title slide + {_count(len(result.slides), 'slide')}; pictures: {made} made, "
         f"{reused} kept from an earlier run, {len(result.failed)} failed ({result.images_dir})"
     )
     for report in result.failed:
@@ -158,6 +158,10 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_PARTIAL
     return EXIT_OK
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _counted(bar, slides_path):

@@ -188,12 +188,14 @@ def make_brand_kit(
     for done, asset in enumerate(assets):
         if progress is not None:
             progress(done, asset.name)
+        stand_in = store.folder / f"{asset.name}-not-made.png"
         try:
             pictures[asset.name] = store.get(asset.request).path
+            stand_in.unlink(missing_ok=True)  # left by an earlier run that failed here
         except GouacheError as exc:
             failed[asset.name] = str(exc)
             pictures[asset.name] = draw_stand_in(
-                store.folder / f"{asset.name}-not-made.png",
+                stand_in,
                 asset.request.aspect,
                 str(exc),
                 colours,

@@ -46,18 +46,18 @@ def logo_lockup(mark: Image.Image, name: str, palette: Palette, variant: int) ->
 
 
 def name_on_picture(picture: Image.Image, name: str, palette: Palette) -> Image.Image:
-    """A social image: the picture with a band in the first palette colour along its foot, the
-    name set large in it."""
+    """A social image: the picture with a band in the first palette colour across its top (where
+    engines leave sky or calm space; subjects tend to stand low), the name set large in it."""
     image = picture.convert("RGB").copy()
     width, height = image.size
     band = max(int(min(width, height) * 0.22), 90)
     primary = hex_to_rgb(palette.colours[0])
     draw = ImageDraw.Draw(image)
-    draw.rectangle((0, height - band, width, height), fill=primary)
+    draw.rectangle((0, 0, width, band), fill=primary)
     accent = palette.rgb[1] if len(palette.rgb) > 1 else ink_for(primary, palette)
-    draw.rectangle((0, height - band, width, height - band + max(band // 14, 4)), fill=accent)
+    draw.rectangle((0, band - max(band // 14, 4), width, band), fill=accent)
     margin = int(band * 0.35)
     face = fit_font(name, width - 2 * margin, int(band * 0.5))
     ink = ink_for(primary, palette)
-    draw.text((margin, height - band // 2 + band // 28), name, font=face, fill=ink, anchor="lm")
+    draw.text((margin, band // 2 - band // 28), name, font=face, fill=ink, anchor="lm")
     return image

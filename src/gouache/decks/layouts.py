@@ -289,6 +289,8 @@ def _style(presentation: Any, palette: Palette, title: Any, split: tuple[Any, ..
     _font_size(_placeholder(full, 0), 3600)
     _font_size(_placeholder(full, 2), 2000)
     _first_level(_placeholder(full, 0)).set("algn", "l")
+    for layout in (title, full):  # bold titles, as the picture layouts' captions have
+        _default_run_props(_first_level(_placeholder(layout, 0))).set("b", "1")
     for layout in split:
         _bullets(_placeholder(layout, 2))
     _bullets(_placeholder(full, 2))

@@ -45,8 +45,8 @@ def test_progress_bar_on_a_terminal(tmp_path):
         os.close(leader)
     assert done.returncode == 0
     text = drawn.decode()
-    assert "gouache deck [------------------------] 0/3  slide 1: Slide 1" in text
-    assert "gouache deck [################--------] 2/3  slide 3: Slide 3" in text
+    assert "gouache deck [------------------------] 0/3  making 3 pictures" in text
+    assert "gouache deck [################--------] 2/3  slide 2: Slide 2" in text
     assert "3/3  writing the deck" in text
     assert text.endswith("\r\x1b[K")  # cleared: the terminal is left clean
     assert "title slide + 3 slides" in done.stdout

@@ -60,6 +60,13 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
     remote.add_argument(
         "--local", action="store_true", help="in-process even if AZURE_OPENAI_ENDPOINT is set"
     )
+    remote.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="pictures asked for at once (default 4 with an endpoint, 1 in-process)",
+    )
+    remote.add_argument("--user", metavar="ID", help="end-user id for abuse monitoring")
     parser.add_argument("--engine", default="builtin", help="in-process engine (default builtin)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
@@ -76,6 +83,8 @@ def target_kwargs(args: argparse.Namespace) -> dict:
         "local": args.local,
         "timeout": args.timeout,
         "retries": args.retries,
+        "concurrency": args.concurrency,
+        "user": args.user,
         "environ": os.environ,
     }
     if args.style is not None:

@@ -24,7 +24,7 @@ from gouache.client import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S
 from gouache.decks.board import draw_board
 from gouache.decks.brand_art import logo_lockup, name_on_picture
 from gouache.decks.palette import Palette, parse_palette
-from gouache.decks.pictures import PictureRequest, PictureStore
+from gouache.decks.pictures import PictureRequest, PictureStore, make_all
 from gouache.decks.prompts import DEFAULT_STYLE, finish
 from gouache.decks.slides import SlideInputError
 from gouache.decks.stand_in import draw_stand_in
@@ -138,6 +138,7 @@ def make_brand_kit(
     timeout: float = DEFAULT_TIMEOUT_S,
     retries: int = DEFAULT_RETRIES,
     user: str | None = None,
+    concurrency: int | None = None,
     progress: Progress | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> BrandKit:
@@ -181,25 +182,24 @@ def make_brand_kit(
                 f"{target.prompt_max}. Shorten --description or --style.",
                 param="description",
             )
+    workers = target.workers(concurrency)
     folder = Path(out)
     store = PictureStore(folder / ".pictures", target)
+    requests = [asset.request for asset in assets]
+    outcomes = make_all(
+        store, requests, {r.name: r.name for r in requests}, concurrency=workers, progress=progress
+    )
     pictures: dict[str, Path] = {}
     failed: dict[str, str] = {}
-    for done, asset in enumerate(assets):
-        if progress is not None:
-            progress(done, asset.name)
-        stand_in = store.folder / f"{asset.name}-not-made.png"
-        try:
-            pictures[asset.name] = store.get(asset.request).path
+    for request in requests:
+        outcome = outcomes[request.name]
+        stand_in = store.folder / f"{request.name}-not-made.png"
+        if isinstance(outcome, GouacheError):
+            failed[request.name] = str(outcome)
+            pictures[request.name] = draw_stand_in(stand_in, request.aspect, str(outcome), colours)
+        else:
+            pictures[request.name] = outcome.path
             stand_in.unlink(missing_ok=True)  # left by an earlier run that failed here
-        except GouacheError as exc:
-            failed[asset.name] = str(exc)
-            pictures[asset.name] = draw_stand_in(
-                stand_in,
-                asset.request.aspect,
-                str(exc),
-                colours,
-            )
     if progress is not None:
         progress(len(assets), "composing")
     store.prune({store.key(asset.request) for asset in assets})

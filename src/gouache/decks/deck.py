@@ -22,7 +22,7 @@ from gouache.decks.layouts import (
     picture_area,
 )
 from gouache.decks.palette import parse_palette
-from gouache.decks.pictures import PictureRequest, PictureStore
+from gouache.decks.pictures import PictureRequest, PictureStore, make_all
 from gouache.decks.pptx_writer import Filled, PlannedSlide, write_deck
 from gouache.decks.prompts import DEFAULT_STYLE, slide_prompt
 from gouache.decks.slides import DeckSpec, SlideInputError, parse_document, read_slides
@@ -86,6 +86,7 @@ def make_deck(
     timeout: float = DEFAULT_TIMEOUT_S,
     retries: int = DEFAULT_RETRIES,
     user: str | None = None,
+    concurrency: int | None = None,
     progress: Progress | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> DeckResult:
@@ -94,7 +95,8 @@ def make_deck(
 
     Pictures are made like `generate_images` makes them (in-process on `engine` by default, or on
     `endpoint`), one per slide, with one `style` phrase, one `palette` and seeds `seed + slide
-    number`. Raises `SlideInputError` (an `InvalidRequest`) before any picture for bad input;
+    number`; up to `concurrency` at once (default: 4 against an endpoint, 1 in-process, where
+    the engine already uses the CPU). Raises `SlideInputError` (an `InvalidRequest`) before any picture for bad input;
     a picture that fails is reported in the result, not raised."""
     out = Path(out)
     if out.suffix.lower() != ".pptx":
@@ -120,29 +122,34 @@ def make_deck(
         user=user,
         environ=dict(os.environ if environ is None else environ),
     ).resolved()
+    workers = target.workers(concurrency)
     presentation, builtin = open_deck(template, colours)
     planned = _plan(presentation, builtin, spec, style, colours, seed, target)
 
     store = PictureStore(images_dir_for(out), target)
     requests = {plan.slide.number: _request(plan) for plan in planned}
+    labels = {
+        _request(plan).name: f"slide {plan.slide.number}: {plan.slide.title}" for plan in planned
+    }
+    outcomes = make_all(
+        store, list(requests.values()), labels, concurrency=workers, progress=progress
+    )
     filled: dict[int, Filled] = {}
     reports = []
-    for done, plan in enumerate(planned):
+    for plan in planned:
         number = plan.slide.number
-        if progress is not None:
-            progress(done, f"slide {number}: {plan.slide.title}")
         request = requests[number]
-        try:
-            picture = store.get(request)
-            filled[number] = Filled(picture.path, picture)
-            status, error = ("reused" if picture.reused else "made"), None
-        except GouacheError as exc:
-            error = str(exc)
+        outcome = outcomes[request.name]
+        if isinstance(outcome, GouacheError):
+            error = str(outcome)
             stand_in = store.folder / f"{request.name}-not-made.png"
             filled[number] = Filled(
                 draw_stand_in(stand_in, plan.area.aspect, error, colours), None, error
             )
             status = "failed"
+        else:
+            filled[number] = Filled(outcome.path, outcome)
+            status, error = ("reused" if outcome.reused else "made"), None
         reports.append(
             SlideReport(
                 number,

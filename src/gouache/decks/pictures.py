@@ -14,6 +14,9 @@ import hashlib
 import json
 import os
 import shutil
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +60,7 @@ class PictureStore:
         self.target = target
         self.manifest_path = self.folder / MANIFEST
         self.entries: dict[str, dict[str, Any]] = self._read_manifest()
+        self._lock = threading.Lock()  # pictures may be made on several threads
 
     def _read_manifest(self) -> dict[str, dict[str, Any]]:
         try:
@@ -100,7 +104,7 @@ class PictureStore:
         target = self.target
         size = nearest_size(request.aspect, target.sizes)
         seed = request.seed if target.sends_seed else None
-        incoming = self.folder / ".incoming"
+        incoming = self.folder / f".incoming-{request.name}"  # one per picture: made in parallel
         try:
             try:
                 operation, made = self._generate(request.prompt, size, seed, incoming), size
@@ -143,8 +147,9 @@ class PictureStore:
         entry["file"] = picture.path.name
         for name in ("path", "reused"):
             entry.pop(name)
-        self.entries[key] = entry
-        self.save()
+        with self._lock:
+            self.entries[key] = entry
+            self.save()
 
     def save(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -160,6 +165,43 @@ class PictureStore:
                 (self.folder / self.entries[key]["file"]).unlink()
             del self.entries[key]
         self.save()
+
+
+def make_all(
+    store: PictureStore,
+    requests: Sequence[PictureRequest],
+    labels: dict[str, str],
+    *,
+    concurrency: int = 1,
+    progress: Callable[[int, str], None] | None = None,
+) -> dict[str, Picture | GouacheError]:
+    """Every request's picture, or the error that stopped it: one failure never loses the rest.
+
+    Up to `concurrency` pictures are asked for at once (a remote endpoint works on several while
+    this process waits); `progress(done, label)` is called as each one finishes."""
+    results: dict[str, Picture | GouacheError] = {}
+    if progress is not None:
+        progress(0, f"making {len(requests)} pictures")
+
+    def one(request: PictureRequest) -> Picture | GouacheError:
+        try:
+            return store.get(request)
+        except GouacheError as exc:
+            return exc
+
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="picture")
+    try:
+        futures = {pool.submit(one, request): request for request in requests}
+        for done, future in enumerate(as_completed(futures), start=1):
+            request = futures[future]
+            results[request.name] = future.result()
+            if progress is not None:
+                progress(done, labels.get(request.name, request.name))
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return results
 
 
 def crop_to_fill(image: Image.Image, aspect: float) -> Image.Image:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from gouache.client import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S
+from gouache.errors import InvalidRequest
 from gouache.profiles import DALL_E_2, PROFILES
 
 DEFAULT_DEPLOYMENT = "dall-e-3"
@@ -84,6 +85,19 @@ class Target:
             return True
         host = (urlsplit(self.endpoint).hostname or "").lower()
         return not host.endswith(".azure.com")
+
+    def workers(self, asked: int | None) -> int:
+        """How many pictures to ask for at once: `asked` (1..16), else 4 against an endpoint
+        (it works while this process waits) and 1 in-process (the engine already uses the CPU)."""
+        if asked is None:
+            return 4 if self.endpoint else 1
+        if isinstance(asked, bool) or not isinstance(asked, int) or not 1 <= asked <= 16:
+            raise InvalidRequest(
+                f"'concurrency' is how many pictures are asked for at once, 1 to 16; received "
+                f"{asked!r}.",
+                param="concurrency",
+            )
+        return asked
 
     def kwargs(self) -> dict:
         """Keyword arguments for `generate_images`, minus prompt, size, seed and out."""

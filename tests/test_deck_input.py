@@ -71,6 +71,10 @@ def test_bad_palette_seed_and_out(tmp_path):
         make_deck(rows, tmp_path / "d.pptx", palette="#1f3a5f,#12345", engine="instant")
     with pytest.raises(InvalidRequest, match="'seed' must be an integer"):
         make_deck(rows, tmp_path / "d.pptx", seed=-1, engine="instant")
+    with pytest.raises(InvalidRequest, match="'retries' is the most tries"):
+        make_deck(rows, tmp_path / "d.pptx", retries=0, engine="instant")
+    with pytest.raises(InvalidRequest, match="'timeout' must be a number of seconds"):
+        make_deck(rows, tmp_path / "d.pptx", timeout=-1, engine="instant")
     with pytest.raises(InvalidRequest, match="'concurrency' is how many pictures"):
         make_deck(rows, tmp_path / "d.pptx", concurrency=0, engine="instant")
     with pytest.raises(InvalidRequest, match="must name a .pptx file"):

@@ -96,8 +96,9 @@ def make_deck(
     Pictures are made like `generate_images` makes them (in-process on `engine` by default, or on
     `endpoint`), one per slide, with one `style` phrase, one `palette` and seeds `seed + slide
     number`; up to `concurrency` at once (default: 4 against an endpoint, 1 in-process, where
-    the engine already uses the CPU). Raises `SlideInputError` (an `InvalidRequest`) before any picture for bad input;
-    a picture that fails is reported in the result, not raised."""
+    the engine already uses the CPU). Raises `SlideInputError` (an `InvalidRequest`) for bad
+    input before any picture is made; a picture that fails is reported in the result, not
+    raised."""
     out = Path(out)
     if out.suffix.lower() != ".pptx":
         raise SlideInputError(f"--out must name a .pptx file; received {str(out)!r}.", param="out")

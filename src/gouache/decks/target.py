@@ -38,7 +38,9 @@ class Target:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
     def resolved(self) -> Target:
-        """Fill the endpoint, key and api-version from the environment, as the client would."""
+        """Fill the endpoint, key and api-version from the environment, as the client would;
+        check the limits here, so a bad one is refused before the first picture, not by each."""
+        self._check_limits()
         if self.local:
             return replace(self, endpoint=None)
         endpoint = self.endpoint or self.environ.get("AZURE_OPENAI_ENDPOINT") or None
@@ -52,6 +54,25 @@ class Target:
             or self.environ.get("OPENAI_API_VERSION")
             or DECK_API_VERSION,
         )
+
+    def _check_limits(self) -> None:
+        timeout, retries, user = self.timeout, self.retries, self.user
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+            raise InvalidRequest(
+                f"'timeout' must be a number of seconds above 0; received {timeout!r}.",
+                param="timeout",
+            )
+        if isinstance(retries, bool) or not isinstance(retries, int) or not 1 <= retries <= 20:
+            raise InvalidRequest(
+                f"'retries' is the most tries of one request, 1 to 20; received {retries!r}.",
+                param="retries",
+            )
+        if user is not None and len(user) > 256:
+            raise InvalidRequest(
+                f"'user' is {len(user)} characters; at most 256 are kept. Send a shorter "
+                "end-user id (a hash of it works well).",
+                param="user",
+            )
 
     @property
     def deployment_name(self) -> str:

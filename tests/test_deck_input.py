@@ -111,3 +111,22 @@ def test_csv_yaml_and_json_read_the_same(tmp_path):
             "Picture Left",
         )
     assert specs[1].title == "Spring" and specs[0].title == "S"
+
+
+def test_the_docs_examples_read():
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from gouache.decks.slides import parse_document
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    spec = read_slides(docs / "decks" / "products.csv")
+    assert [s.title for s in spec.slides][:2] == ["Trail Runner 2", "City Commuter Bike"]
+    assert len(spec.slides) == 5 and spec.slides[4].layout == "Full Picture"
+    page = (docs / "decks.md").read_text()
+    assert (docs / "decks" / "products.csv").read_text().strip() in page
+    block = re.search(r"```yaml\n(.*?)```", page, re.S).group(1)
+    example = parse_document(yaml.safe_load(block))
+    assert example.title == "Q3 review" and len(example.slides) == 2

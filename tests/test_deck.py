@@ -170,3 +170,34 @@ def test_cli_writes_the_deck_and_stays_quiet_off_a_terminal(tmp_path):
     )
     assert bad.returncode == 2
     assert "none.csv does not exist" in bad.stderr
+
+
+def test_long_text_gets_a_smaller_size_that_fits(tmp_path):
+    from gouache.decks.fitting import wrapped_lines
+
+    assert wrapped_lines("a b c", 5) == 1 and wrapped_lines("aaa bbb ccc", 7) == 2
+    assert wrapped_lines("x" * 25, 10) == 3
+    long_title = "A very long product title that goes on and on across several lines of the slide"
+    rows = [
+        {"title": "Short", "bullets": ["One", "Two"], "prompt": "a cow"},
+        {
+            "title": long_title,
+            "bullets": ["a bullet that is quite long and wraps"] * 9,
+            "prompt": "a cat",
+        },
+    ]
+    make_deck(rows, tmp_path / "d.pptx", engine="instant")
+    short, long = list(Presentation(str(tmp_path / "d.pptx")).slides)[1:]
+
+    def sizes(slide):
+        return [
+            run.font.size.pt
+            for ph in slide.placeholders
+            if ph.has_text_frame
+            for p in ph.text_frame.paragraphs
+            for run in p.runs
+        ]
+
+    assert sizes(short) == [36, 20, 20]
+    title, *bullets = sizes(long)
+    assert title < 36 and len(set(bullets)) == 1 and bullets[0] < 20

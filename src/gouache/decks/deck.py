@@ -165,7 +165,7 @@ def make_deck(
         )
     if progress is not None:
         progress(len(planned), "writing the deck")
-    write_deck(presentation, spec, planned, filled, out)
+    write_deck(presentation, spec, planned, filled, out, builtin=builtin)
     store.prune({store.key(request) for request in requests.values()})
     for report in reports:  # a stand-in from an earlier run that this run replaced
         stale = store.folder / f"slide-{report.number:02d}-not-made.png"

@@ -289,11 +289,22 @@ def _style(presentation: Any, palette: Palette, title: Any, split: tuple[Any, ..
     _font_size(_placeholder(full, 0), 3600)
     _font_size(_placeholder(full, 2), 2000)
     _first_level(_placeholder(full, 0)).set("algn", "l")
+    for layout in (*split, full):  # long titles and many bullets shrink to fit their box
+        for idx in (0, 2):
+            _shrink_to_fit(_placeholder(layout, idx))
     for layout in (title, full):  # bold titles, as the picture layouts' captions have
         _default_run_props(_first_level(_placeholder(layout, 0))).set("b", "1")
     for layout in split:
         _bullets(_placeholder(layout, 2))
     _bullets(_placeholder(full, 2))
+
+
+def _shrink_to_fit(placeholder: Any) -> None:
+    body = placeholder.element.get_or_add_txBody().find(qn("a:bodyPr"))
+    for tag in ("a:noAutofit", "a:spAutoFit", "a:normAutofit"):
+        for old in body.findall(qn(tag)):
+            body.remove(old)
+    body.append(body.makeelement(qn("a:normAutofit"), {}))
 
 
 def _first_level(placeholder: Any) -> Any:

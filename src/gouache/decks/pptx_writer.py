@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from pptx.enum.shapes import PP_PLACEHOLDER
-from pptx.util import Emu
+from pptx.oxml.ns import qn
+from pptx.util import Emu, Pt
 
+from gouache.decks.fitting import BODY_SIZES, BOLD_EM, TITLE_SIZES, fitting_size
 from gouache.decks.layouts import PictureArea, title_layout, title_placeholder
 from gouache.decks.pictures import Picture
 from gouache.decks.slides import DeckSpec, Slide
@@ -42,10 +44,16 @@ def write_deck(
     planned: list[PlannedSlide],
     filled: dict[int, Filled],
     out: Path,
+    *,
+    builtin: bool = False,
 ) -> None:
+    """`builtin`: the deck uses gouache's own design, whose type may be sized to fit here (a
+    template's type is left as its designer set it)."""
     _title_slide(presentation, spec)
     for plan in planned:
-        _content_slide(presentation, plan, filled[plan.slide.number])
+        slide = _content_slide(presentation, plan, filled[plan.slide.number])
+        if builtin:
+            _fit_type(slide)
     out.parent.mkdir(parents=True, exist_ok=True)
     temp = out.with_name(f".{out.name}.part")
     presentation.save(str(temp))
@@ -67,7 +75,7 @@ def _title_slide(presentation: Any, spec: DeckSpec) -> None:
             _remove(ph)
 
 
-def _content_slide(presentation: Any, plan: PlannedSlide, fill: Filled) -> None:
+def _content_slide(presentation: Any, plan: PlannedSlide, fill: Filled) -> Any:
     slide = presentation.slides.add_slide(plan.layout)
     title = title_placeholder(slide)
     if title is not None:
@@ -94,6 +102,46 @@ def _content_slide(presentation: Any, plan: PlannedSlide, fill: Filled) -> None:
         if _idx(ph) != title_idx and ph.has_text_frame and not ph.text_frame.text:
             _remove(ph)
     slide.notes_slide.notes_text_frame.text = notes(plan, fill)
+    return slide
+
+
+def _fit_type(slide: Any) -> None:
+    """Set the title's and the bullets' size to one that fits their placeholder."""
+    for ph in slide.placeholders:
+        if not ph.has_text_frame or not ph.text_frame.text:
+            continue
+        is_title = ph.placeholder_format.type in (PP_PLACEHOLDER.TITLE, PP_PLACEHOLDER.CENTER_TITLE)
+        paragraphs = ph.text_frame.paragraphs
+        texts = [p.text for p in paragraphs]
+        insets = _insets(slide.slide_layout, ph.placeholder_format.idx)
+        if is_title:
+            size = fitting_size(
+                texts, ph.width, ph.height, TITLE_SIZES, em=BOLD_EM, insets_emu=insets
+            )
+        else:
+            size = fitting_size(
+                texts,
+                ph.width,
+                ph.height,
+                BODY_SIZES,
+                indent_pt=22,
+                spacing_pt=6,
+                insets_emu=insets,
+            )
+        for paragraph in paragraphs:
+            for run in paragraph.runs:
+                run.font.size = Pt(size)
+
+
+def _insets(layout: Any, idx: int) -> tuple[int, int]:
+    """The layout placeholder's inner margins (left + right, top + bottom), in EMU."""
+    horizontal, vertical = 91440 * 2, 45720 * 2  # DrawingML's defaults
+    for ph in layout.placeholders:
+        if ph.placeholder_format.idx == idx and ph.has_text_frame:
+            body = ph.text_frame._txBody.find(qn("a:bodyPr"))
+            horizontal = int(body.get("lIns", 91440)) + int(body.get("rIns", 91440))
+            vertical = int(body.get("tIns", 45720)) + int(body.get("bIns", 45720))
+    return horizontal, vertical
 
 
 def _shared_text(slide: Any, area: PictureArea) -> Any | None:

@@ -86,10 +86,13 @@ class PictureStore:
     def existing(self, request: PictureRequest) -> Picture | None:
         key = self.key(request)
         entry = self.entries.get(key)
-        if entry is None or not (self.folder / entry["file"]).is_file():
+        if not isinstance(entry, dict) or not (self.folder / str(entry.get("file"))).is_file():
             return None
         fields = {k: v for k, v in entry.items() if k != "file"}
-        return Picture(path=self.folder / entry["file"], reused=True, **fields)
+        try:
+            return Picture(path=self.folder / entry["file"], reused=True, **fields)
+        except TypeError:  # an entry this version does not read: make the picture again
+            return None
 
     def get(self, request: PictureRequest) -> Picture:
         """The kept picture if there is one, else a new one (raises `GouacheError`)."""

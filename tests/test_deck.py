@@ -201,3 +201,26 @@ def test_long_text_gets_a_smaller_size_that_fits(tmp_path):
     assert sizes(short) == [36, 20, 20]
     title, *bullets = sizes(long)
     assert title < 36 and len(set(bullets)) == 1 and bullets[0] < 20
+
+
+def test_without_the_decks_extra_the_command_says_what_to_install(tmp_path):
+    import os
+
+    shadow = tmp_path / "shadow" / "pptx"
+    shadow.mkdir(parents=True)  # a python-pptx that is not there, ahead of the installed one
+    (shadow / "__init__.py").write_text("raise ImportError(\"No module named 'pptx'\")\n")
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{shadow.parent}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "gouache.cli.main", "deck", "x.csv", "--out", "x.pptx"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1
+    assert "install the decks extra: pip install 'gouache[decks]'" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -46,9 +46,16 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gouache.decks import make_brand_kit
-    from gouache.decks.brand_kit import asset_count
-    from gouache.decks.progress import ProgressBar
+    try:
+        from gouache.decks import make_brand_kit
+        from gouache.decks.brand_kit import asset_count
+        from gouache.decks.progress import ProgressBar
+    except ImportError as exc:
+        print(
+            f"gouache brand-kit: {exc}; install the decks extra: pip install 'gouache[decks]'",
+            file=sys.stderr,
+        )
+        return EXIT_PARTIAL
 
     stderr = sys.stderr
     bar = ProgressBar(

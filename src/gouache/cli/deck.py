@@ -115,8 +115,15 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gouache.decks import make_deck
-    from gouache.decks.progress import ProgressBar
+    try:
+        from gouache.decks import make_deck
+        from gouache.decks.progress import ProgressBar
+    except ImportError as exc:
+        print(
+            f"gouache deck: {exc}; install the decks extra: pip install 'gouache[decks]'",
+            file=sys.stderr,
+        )
+        return EXIT_PARTIAL
 
     stderr = sys.stderr
     bar = ProgressBar(

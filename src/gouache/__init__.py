@@ -6,7 +6,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "generate_images", "agenerate_images"]
+__all__ = ["__version__", "generate_images", "agenerate_images", "make_deck", "make_brand_kit"]
 
 
 def __getattr__(name: str) -> Any:
@@ -15,4 +15,9 @@ def __getattr__(name: str) -> Any:
         from gouache import client
 
         return getattr(client, name)
+    if name in ("make_deck", "make_brand_kit"):
+        # python-pptx (the `decks` extra) is imported only when a deck is written
+        from gouache import decks
+
+        return getattr(decks, name)
     raise AttributeError(name)

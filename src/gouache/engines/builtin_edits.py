@@ -1,0 +1,492 @@
+"""Edits, variations and previews for the built-in engine, made around the illustrator's public API.
+
+The illustrator draws whole pictures from a prompt; everything here is image work around it:
+
+- A masked edit draws the prompt's picture at the image's size and blends it into the masked
+  (transparent) area, feathered inward from the mask's edge. Pixels outside the mask are copied,
+  never recomputed, so they stay identical.
+- An unmasked edit makes a product shot: each input image's plain or transparent background is cut
+  away, the subjects are scaled to fit, stood side by side on a ground line and given a soft shadow,
+  in front of a scene drawn from the prompt.
+- A variation keeps the input's composition and changes its palette, background or crop.
+
+Previews are the intermediate states this module really passes through (the scene before the
+subjects are placed, the layout before colour), never the finished picture sent early.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
+
+from gouache.engines.base import ImageRequest
+from gouache.errors import InvalidRequest
+
+# A stage of the work worth showing: the picture so far and the fraction of the work done.
+Stages = Callable[[Image.Image, float], None]
+
+# How far (0..255 per channel, Euclidean) a pixel may be from the background colour to count as
+# background when cutting a subject out of a plain backdrop.
+BACKGROUND_TOLERANCE = 48.0
+# The share of each edge's pixels that must be near one colour for the backdrop to count as
+# plain: a studio backdrop surrounds the subject, a landscape's sky only tops it.
+PLAIN_BORDER_SHARE = 0.7
+
+
+@dataclass
+class Result:
+    image: Image.Image
+    understood: str
+
+
+def _ignore(_: Image.Image, __: float) -> None:
+    return None
+
+
+def _style(request: ImageRequest) -> str | None:
+    return request.style if request.style not in (None, "vivid", "natural") else None
+
+
+# -- masked edits -------------------------------------------------------------------------------
+
+
+def masked_edit(
+    illustrator: Any, request: ImageRequest, seed: int, stages: Stages = _ignore
+) -> Result:
+    """Redraw the transparent area of the mask from the prompt; keep every other pixel."""
+    first = request.input_pictures()[0]
+    region = request.edit_region()
+    assert region is not None
+    box = region.getbbox()
+    if box is None:
+        raise InvalidRequest(
+            "the mask has no fully transparent pixels, so there is nothing to edit; make the "
+            "area to redraw fully transparent (alpha 0) in the mask",
+            param="mask",
+        )
+    keep_alpha = "A" in first.getbands() or first.mode == "P" and "transparency" in first.info
+    base = first.convert("RGBA")
+    width, height = base.size
+    box_w, box_h = box[2] - box[0], box[3] - box[1]
+    small_hole = box_w * box_h < 0.5 * width * height and min(box_w, box_h) >= 16
+    if small_hole:
+        # A small hole: continue the surroundings into it, then draw the prompt's subject there,
+        # a little smaller than the hole's bounding box so a round hole does not clip it. (A
+        # whole scene drawn at full size would put its own subject anywhere, often half in.)
+        layer = _fill_from_surroundings(base, region)
+        stages(_blend(base, layer, region), 0.5)
+        inner_w, inner_h = round(box_w * 0.76), round(box_h * 0.76)
+        drawing = illustrator.draw(
+            request.prompt,
+            width=inner_w,
+            height=inner_h,
+            seed=seed,
+            style=_style(request),
+            transparent=True,
+        )
+        layer.alpha_composite(
+            drawing.image.convert("RGBA"),
+            (box[0] + (box_w - inner_w) // 2, box[1] + (box_h - inner_h) // 2),
+        )
+    else:
+        if request.partial_images:
+            stages(_blend(base, _fill_from_surroundings(base, region), region), 0.4)
+        drawing = illustrator.draw(
+            request.prompt, width=width, height=height, seed=seed, style=_style(request)
+        )
+        layer = drawing.image.convert("RGBA")
+    edited = _blend(base, layer, region)
+    return Result(_finish(edited, keep_alpha), drawing.understood)
+
+
+def _blend(base: Image.Image, layer: Image.Image, region: Image.Image) -> Image.Image:
+    """`layer` inside `region`, feathered inward from its edge; `base` everywhere else."""
+    radius = max(1.0, min(base.size) / 96)
+    feather = ImageChops.multiply(region.filter(ImageFilter.GaussianBlur(radius)), region)
+    # Where the input itself is see-through there is nothing to blend with: take the new picture.
+    hollow = base.getchannel("A").point(lambda a: 255 if a == 0 else 0)
+    feather = ImageChops.lighter(feather, ImageChops.multiply(hollow, region))
+    return Image.composite(layer, base, feather)
+
+
+def _fill_from_surroundings(base: Image.Image, region: Image.Image) -> Image.Image:
+    """The hole filled with a smooth continuation of the pixels around it: a normalised
+    convolution (the blur of the known pixels divided by the blur of where they are known) wide
+    enough to reach the middle of the hole in one pass, so the fill has no seams."""
+    known = (np.asarray(region) == 0) & (np.asarray(base.getchannel("A")) > 0)
+    pixels = np.asarray(base.convert("RGB"), dtype=np.float32)
+    filled = pixels.copy()
+    box = region.getbbox() or (0, 0, *base.size)
+    radius = max(4.0, max(box[2] - box[0], box[3] - box[1]) / 2.5)
+    weight = _blur_array(known.astype(np.float32), radius)
+    colour = _blur_array(pixels * known[..., None], radius)
+    todo = ~known
+    reached = todo & (weight > 1e-4)
+    filled[reached] = colour[reached] / weight[reached, None]
+    filled[todo & ~reached] = pixels[known].mean(axis=0) if known.any() else 200.0
+    return Image.fromarray(np.clip(filled, 0, 255).astype(np.uint8), "RGB").convert("RGBA")
+
+
+def _blur_array(values: np.ndarray, radius: float) -> np.ndarray:
+    """A near-Gaussian blur (three box passes per axis, by cumulative sums) of a float array
+    (H, W) or (H, W, C), computed on a reduced copy for wide radii (a wide blur has no detail
+    to lose) and scaled back up."""
+    height, width = values.shape[:2]
+    factor = max(1, int(radius // 4))
+    small = values[::factor, ::factor].astype(np.float64)
+    half = max(1, round(radius / factor / 1.7))
+    for axis in (0, 1):
+        for _ in range(3):
+            small = _box(small, half, axis)
+    if factor == 1:
+        return small.astype(np.float32)
+    planes = small[..., None] if small.ndim == 2 else small
+    grown = [
+        np.asarray(
+            Image.fromarray(np.ascontiguousarray(planes[..., c], dtype=np.float32), "F").resize(
+                (width, height), Image.Resampling.BILINEAR
+            )
+        )
+        for c in range(planes.shape[2])
+    ]
+    stacked = np.stack(grown, axis=-1)
+    return stacked[..., 0] if small.ndim == 2 else stacked
+
+
+def _box(values: np.ndarray, half: int, axis: int) -> np.ndarray:
+    """Mean over a window of 2*half+1 along `axis`, edges padded with zeros (the caller
+    divides by the blurred weights, so the padding cancels out)."""
+    pad = [(0, 0)] * values.ndim
+    pad[axis] = (half + 1, half)
+    summed = np.cumsum(np.pad(values, pad), axis=axis)
+    upper = np.take(summed, np.arange(2 * half + 1, summed.shape[axis]), axis=axis)
+    lower = np.take(summed, np.arange(0, summed.shape[axis] - 2 * half - 1), axis=axis)
+    return (upper - lower) / (2 * half + 1)
+
+
+def _finish(image: Image.Image, keep_alpha: bool) -> Image.Image:
+    return image if keep_alpha else image.convert("RGB")
+
+
+# -- cutting subjects out ----------------------------------------------------------------------
+
+
+def cut_out(picture: Image.Image) -> tuple[Image.Image, bool]:
+    """The picture as RGBA with its backdrop made transparent, and whether one was found.
+
+    A picture that already has transparency keeps it. Otherwise a backdrop counts as plain when
+    most of the border is one colour; the pixels of that colour connected to the border are
+    cleared, so the same colour inside the subject (a white label on a white backdrop) stays.
+    """
+    rgba = picture.convert("RGBA")
+    alpha = np.asarray(rgba.getchannel("A"))
+    if (alpha < 250).mean() > 0.01:
+        return rgba, True
+    pixels = np.asarray(rgba.convert("RGB"), dtype=np.float32)
+    edges = [pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]]
+    colour = np.median(np.concatenate(edges), axis=0)
+    for edge in edges:
+        if (
+            np.linalg.norm(edge - colour, axis=1) < BACKGROUND_TOLERANCE
+        ).mean() < PLAIN_BORDER_SHARE:
+            return rgba, False
+    distance = np.linalg.norm(pixels - colour, axis=2)
+    backdrop = _connected_to_border(distance < BACKGROUND_TOLERANCE)
+    if backdrop.mean() > 0.97:
+        return rgba, False  # nothing but backdrop: there is no subject to cut out
+    # Soft edge: backdrop pixels fade out over the tolerance band instead of a hard step.
+    softness = np.clip((distance - BACKGROUND_TOLERANCE / 2) / (BACKGROUND_TOLERANCE / 2), 0, 1)
+    new_alpha = np.where(backdrop, softness * 255, 255).astype(np.uint8)
+    rgba.putalpha(Image.fromarray(new_alpha).filter(ImageFilter.GaussianBlur(0.6)))
+    return rgba, True
+
+
+def _connected_to_border(candidates: np.ndarray) -> np.ndarray:
+    """The `candidates` reachable from the image border through other candidates (4-connected),
+    grown on a reduced grid for speed and brought back to full size."""
+    height, width = candidates.shape
+    step = max(1, max(height, width) // 256)
+    small = candidates[::step, ::step]
+    reached = np.zeros_like(small)
+    reached[0], reached[-1], reached[:, 0], reached[:, -1] = (
+        small[0],
+        small[-1],
+        small[:, 0],
+        small[:, -1],
+    )
+    for _ in range(small.shape[0] * small.shape[1]):
+        grown = reached.copy()
+        grown[1:] |= reached[:-1]
+        grown[:-1] |= reached[1:]
+        grown[:, 1:] |= reached[:, :-1]
+        grown[:, :-1] |= reached[:, 1:]
+        grown &= small
+        if np.array_equal(grown, reached):
+            break
+        reached = grown
+    full = np.repeat(np.repeat(reached, step, axis=0), step, axis=1)[:height, :width]
+    return full & candidates
+
+
+def _trim(subject: Image.Image) -> Image.Image:
+    box = subject.getchannel("A").point(lambda a: 255 if a > 8 else 0).getbbox()
+    return subject.crop(box) if box else subject
+
+
+# -- product shots ------------------------------------------------------------------------------
+
+
+def product_shot(
+    illustrator: Any, request: ImageRequest, seed: int, stages: Stages = _ignore
+) -> Result:
+    """The input images as the subjects of a scene drawn from the prompt."""
+    width, height = request.width, request.height
+    transparent = request.background == "transparent"
+    subjects = [_as_subject(picture) for picture in request.input_pictures()]
+    if transparent:
+        canvas = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+        understood = f"{len(subjects)} input image(s) on a transparent background"
+    else:
+        drawing = illustrator.draw(
+            request.prompt, width=width, height=height, seed=seed, style=_style(request)
+        )
+        # A touch of softness and light puts the scene behind the product, as a shallow depth
+        # of field would.
+        canvas = drawing.image.convert("RGBA").filter(
+            ImageFilter.GaussianBlur(min(width, height) / 160)
+        )
+        canvas = Image.blend(canvas, Image.new("RGBA", canvas.size, (255, 255, 255, 255)), 0.18)
+        understood = f"{len(subjects)} input image(s) in {drawing.understood}"
+        stages(canvas.copy(), 0.4)
+    placed = _arrange(subjects, width, height)
+    canvas.alpha_composite(_shadow_layer(placed, width, height))
+    stages(canvas.copy(), 0.7)
+    for subject, (x, y) in placed:
+        canvas.alpha_composite(subject, (x, y))
+    return Result(canvas if transparent else canvas.convert("RGB"), understood)
+
+
+def _as_subject(picture: Image.Image) -> Image.Image:
+    """A cut-out subject, or the whole picture as a card with a white border when its
+    background is a photo that cannot be cut away."""
+    subject, separated = cut_out(picture)
+    if separated:
+        return _trim(subject)
+    card = ImageOps.expand(
+        picture.convert("RGB"), border=max(2, min(picture.size) // 40), fill="white"
+    )
+    return card.convert("RGBA")
+
+
+def _arrange(
+    subjects: list[Image.Image], width: int, height: int
+) -> list[tuple[Image.Image, tuple[int, int]]]:
+    """Subjects side by side, standing on a ground line, scaled to share the frame."""
+    count = len(subjects)
+    gap = width * 0.04
+    usable_w = width * (0.78 if count == 1 else 0.88) - gap * (count - 1)
+    usable_h = height * (0.62 if count == 1 else 0.55)
+    ground = height * 0.86
+    # One scale for all keeps their relative sizes, unless that would make one a speck.
+    slot_w = usable_w / count
+    scaled = []
+    for subject in subjects:
+        scale = min(slot_w / subject.width, usable_h / subject.height)
+        size = (max(1, round(subject.width * scale)), max(1, round(subject.height * scale)))
+        scaled.append(subject.resize(size, Image.Resampling.LANCZOS))
+    total = sum(s.width for s in scaled) + gap * (count - 1)
+    x = (width - total) / 2
+    placed = []
+    for subject in scaled:
+        placed.append((subject, (round(x), round(ground - subject.height))))
+        x += subject.width + gap
+    return placed
+
+
+def _shadow_layer(
+    placed: list[tuple[Image.Image, tuple[int, int]]], width: int, height: int
+) -> Image.Image:
+    """Soft elliptical contact shadows under the placed subjects, as a full-frame RGBA layer."""
+    layer = Image.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(layer)
+    for subject, (x, y) in placed:
+        foot = y + subject.height
+        half_w = subject.width * 0.55
+        half_h = max(3.0, subject.height * 0.045)
+        centre = x + subject.width / 2
+        draw.ellipse((centre - half_w, foot - half_h, centre + half_w, foot + half_h), fill=110)
+    layer = layer.filter(ImageFilter.GaussianBlur(max(2.0, min(width, height) / 70)))
+    shadow = Image.new("RGBA", (width, height), (20, 20, 30, 0))
+    shadow.putalpha(layer)
+    return shadow
+
+
+# -- variations ---------------------------------------------------------------------------------
+
+
+def variation(request: ImageRequest, seed: int, stages: Stages = _ignore) -> Result:
+    """The input's composition again, with another palette, background or crop."""
+    rng = random.Random(seed)
+    picture = request.input_pictures()[0]
+    width, height = request.width, request.height
+    subject, separated = cut_out(picture)
+    if separated:
+        backdrop = _gradient(width, height, _shifted_palette(picture, rng))
+        stages(backdrop.copy(), 0.4)
+        subject = _trim(subject)
+        if rng.random() < 0.5:
+            subject = ImageOps.mirror(subject)
+        placed = _arrange([subject], width, height)
+        # Another crop: the subject larger or smaller, and off centre.
+        scale = rng.uniform(0.8, 1.15)
+        (shape, (x, y)) = placed[0]
+        resized = shape.resize(
+            (max(1, round(shape.width * scale)), max(1, round(shape.height * scale))),
+            Image.Resampling.LANCZOS,
+        )
+        dx = round(rng.uniform(-0.12, 0.12) * width)
+        x = max(0, min(width - resized.width, x + (shape.width - resized.width) // 2 + dx))
+        y = round(y + shape.height - resized.height)
+        placed = [(resized, (x, y))]
+        backdrop.alpha_composite(_shadow_layer(placed, width, height))
+        stages(backdrop.copy(), 0.7)
+        backdrop.alpha_composite(resized, (x, y))
+        return Result(backdrop.convert("RGB"), "a variation with a new background and crop")
+    # A full picture: turn its palette and take another crop of it.
+    turned = _rotate_hue(picture.convert("RGB"), rng.uniform(0.15, 0.85))
+    stages(turned.resize((width, height), Image.Resampling.BILINEAR), 0.5)
+    zoom = rng.uniform(0.72, 0.92)
+    crop_w, crop_h = turned.width * zoom, turned.height * zoom
+    left = rng.uniform(0, turned.width - crop_w)
+    top = rng.uniform(0, turned.height - crop_h)
+    cropped = turned.crop((round(left), round(top), round(left + crop_w), round(top + crop_h)))
+    if rng.random() < 0.5:
+        cropped = ImageOps.mirror(cropped)
+    fitted = ImageOps.fit(cropped, (width, height), Image.Resampling.LANCZOS)
+    return Result(fitted, "a variation with another palette and crop")
+
+
+def _dominant_colour(picture: Image.Image) -> tuple[int, int, int]:
+    small = picture.convert("RGB").resize((32, 32), Image.Resampling.BILINEAR)
+    colours = np.asarray(small, dtype=np.float32).reshape(-1, 3)
+    saturation = colours.max(axis=1) - colours.min(axis=1)
+    chosen = colours[saturation >= np.percentile(saturation, 75)]
+    return tuple(int(v) for v in chosen.mean(axis=0))  # type: ignore[return-value]
+
+
+def _shifted_palette(
+    picture: Image.Image, rng: random.Random
+) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """Two light background colours whose hue is turned away from the picture's main colour,
+    so the subject stands out against them."""
+    r, g, b = (v / 255 for v in _dominant_colour(picture))
+    hue, _, _ = colorsys.rgb_to_hls(r, g, b)
+    hue = (hue + rng.uniform(0.3, 0.7)) % 1.0
+    top = colorsys.hls_to_rgb(hue, rng.uniform(0.82, 0.92), rng.uniform(0.35, 0.6))
+    bottom = colorsys.hls_to_rgb(
+        (hue + 0.05) % 1.0, rng.uniform(0.62, 0.74), rng.uniform(0.3, 0.55)
+    )
+    return (
+        tuple(round(v * 255) for v in top),  # type: ignore[return-value]
+        tuple(round(v * 255) for v in bottom),  # type: ignore[return-value]
+    )
+
+
+def _gradient(
+    width: int, height: int, colours: tuple[tuple[int, int, int], tuple[int, int, int]]
+) -> Image.Image:
+    top, bottom = (np.array(c, dtype=np.float32) for c in colours)
+    t = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
+    rows = top * (1 - t) + bottom * t
+    pixels = np.broadcast_to(rows, (height, width, 3)).astype(np.uint8)
+    return Image.fromarray(pixels, "RGB").convert("RGBA")
+
+
+def _rotate_hue(picture: Image.Image, turn: float) -> Image.Image:
+    hsv = np.asarray(picture.convert("HSV"), dtype=np.uint16)
+    hsv = hsv.copy()
+    hsv[..., 0] = (hsv[..., 0] + round(turn * 256)) % 256
+    return Image.fromarray(hsv.astype(np.uint8), "HSV").convert("RGB")
+
+
+# -- previews of plain generations ----------------------------------------------------------
+
+
+def layout_sketch(illustrator: Any, request: ImageRequest, seed: int) -> Image.Image:
+    """The figures of the picture without its scene, in grey on paper: the layout stage.
+
+    The illustrator's public API draws finished pictures only; its figures-only mode
+    (`transparent=True`) is the one earlier stage reachable from outside.
+    """
+    figures = illustrator.draw(
+        request.prompt,
+        width=request.width,
+        height=request.height,
+        seed=seed,
+        style=_style(request),
+        transparent=True,
+    ).image.convert("RGBA")
+    paper = Image.new("RGBA", figures.size, (246, 244, 238, 255))
+    grey = ImageOps.grayscale(figures.convert("RGB"))
+    tone = ImageOps.colorize(grey, black=(120, 120, 128), white=(214, 212, 206)).convert("RGBA")
+    tone.putalpha(figures.getchannel("A"))
+    paper.alpha_composite(tone)
+    return paper.convert("RGB")
+
+
+# -- one request, with its previews ------------------------------------------------------------
+
+
+def draw(
+    illustrator: Any,
+    request: ImageRequest,
+    index: int,
+    preview: Callable[[int, Image.Image, float], None] | None = None,
+) -> Result:
+    """Image `index` of an edit or variation (or a generation with previews), calling
+    `preview(partial_image_index, picture, progress)` for up to `request.partial_images` of the
+    stages the work passes through."""
+    seed = request.seed + index
+    shown: list[int] = []
+
+    def stage(picture: Image.Image, progress: float) -> None:
+        if preview is not None and len(shown) < request.partial_images:
+            preview(len(shown), _to_size(picture, request), progress)
+            shown.append(1)
+
+    if request.operation == "variation":
+        result = variation(request, seed, stage)
+    elif request.operation == "edit" and request.mask is not None:
+        result = masked_edit(illustrator, request, seed, stage)
+    elif request.operation == "edit":
+        result = product_shot(illustrator, request, seed, stage)
+    else:
+        if request.partial_images:
+            stage(layout_sketch(illustrator, request, seed), 0.3)
+        drawing = illustrator.draw(
+            request.prompt,
+            width=request.width,
+            height=request.height,
+            seed=seed,
+            style=_style(request),
+            transparent=request.background == "transparent",
+        )
+        result = Result(drawing.image, drawing.understood)
+    result.image = _to_size(result.image, request)
+    return result
+
+
+def _to_size(picture: Image.Image, request: ImageRequest) -> Image.Image:
+    """The requested output size. Only a masked edit works at the input's own size (so that the
+    kept pixels are the input's); when the request asks for another size its result is scaled
+    and, for another aspect ratio, centre-cropped to it."""
+    size = (request.width, request.height)
+    if picture.size == size:
+        return picture
+    return ImageOps.fit(picture, size, Image.Resampling.LANCZOS)

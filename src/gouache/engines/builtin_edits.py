@@ -81,7 +81,7 @@ def masked_edit(
         # whole scene drawn at full size would put its own subject anywhere, often half in.)
         layer = _fill_from_surroundings(base, region)
         stages(_blend(base, layer, region), 0.5)
-        inner_w, inner_h = round(box_w * 0.76), round(box_h * 0.76)
+        inner_w, inner_h = round(box_w * 0.7), round(box_h * 0.7)
         drawing = illustrator.draw(
             request.prompt,
             width=inner_w,
@@ -90,9 +90,16 @@ def masked_edit(
             style=_style(request),
             transparent=True,
         )
+        # The illustrator leaves room around its figures; the hole is the room here.
+        subject = _trim(drawing.image.convert("RGBA"))
+        scale = min(inner_w / subject.width, inner_h / subject.height)
+        subject = subject.resize(
+            (max(1, round(subject.width * scale)), max(1, round(subject.height * scale))),
+            Image.Resampling.LANCZOS,
+        )
         layer.alpha_composite(
-            drawing.image.convert("RGBA"),
-            (box[0] + (box_w - inner_w) // 2, box[1] + (box_h - inner_h) // 2),
+            subject,
+            (box[0] + (box_w - subject.width) // 2, box[1] + (box_h - subject.height) // 2),
         )
     else:
         if request.partial_images:

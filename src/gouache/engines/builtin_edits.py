@@ -209,9 +209,24 @@ def cut_out(picture: Image.Image) -> tuple[Image.Image, bool]:
         return rgba, False  # nothing but backdrop: there is no subject to cut out
     # Soft edge: backdrop pixels fade out over the tolerance band instead of a hard step.
     softness = np.clip((distance - BACKGROUND_TOLERANCE / 2) / (BACKGROUND_TOLERANCE / 2), 0, 1)
-    new_alpha = np.where(backdrop, softness * 255, 255).astype(np.uint8)
-    rgba.putalpha(Image.fromarray(new_alpha).filter(ImageFilter.GaussianBlur(0.6)))
-    return rgba, True
+    alpha_values = np.where(backdrop, softness, 1.0)
+    alpha_values = (
+        np.asarray(
+            Image.fromarray((alpha_values * 255).astype(np.uint8)).filter(
+                ImageFilter.GaussianBlur(0.6)
+            ),
+            dtype=np.float32,
+        )
+        / 255
+    )
+    # Edge pixels are a mix of subject and backdrop: take the backdrop's share out of their
+    # colour, or they draw a pale fringe around the subject on any new background.
+    share = np.clip(alpha_values, 0.05, 1.0)[..., None]
+    unmixed = np.clip((pixels - (1 - share) * colour) / share, 0, 255)
+    colours = np.where((alpha_values < 1.0)[..., None], unmixed, pixels).astype(np.uint8)
+    cut = Image.fromarray(colours, "RGB").convert("RGBA")
+    cut.putalpha(Image.fromarray((alpha_values * 255).round().astype(np.uint8)))
+    return cut, True
 
 
 def _connected_to_border(candidates: np.ndarray) -> np.ndarray:

@@ -279,11 +279,11 @@ def product_shot(
             request.prompt, width=width, height=height, seed=seed, style=_style(request)
         )
         # A touch of softness and light puts the scene behind the product, as a shallow depth
-        # of field would.
-        canvas = drawing.image.convert("RGBA").filter(
-            ImageFilter.GaussianBlur(min(width, height) / 160)
-        )
-        canvas = Image.blend(canvas, Image.new("RGBA", canvas.size, (255, 255, 255, 255)), 0.18)
+        # of field would (blurred at half size: a quarter of the work, and no detail is kept).
+        half = drawing.image.convert("RGB").reduce(2)
+        half = half.filter(ImageFilter.GaussianBlur(min(width, height) / 320))
+        half = Image.blend(half, Image.new("RGB", half.size, (255, 255, 255)), 0.18)
+        canvas = half.resize((width, height), Image.Resampling.BILINEAR).convert("RGBA")
         understood = f"{len(subjects)} input image(s) in {drawing.understood}"
         stages(canvas.copy(), 0.4)
     placed = _arrange(subjects, width, height)

@@ -115,17 +115,19 @@ class ImageRequest:
         """The mask decoded, or None when there is none."""
         return None if self.mask is None else decode_input(self.mask, "mask")
 
-    def edit_region(self) -> Image.Image | None:
+    def edit_region(self, first: Image.Image | None = None) -> Image.Image | None:
         """The mask as a single-channel image of the first image's size: 255 where the edit
         may paint (the mask's alpha is 0), 0 where the input must be kept; None with no mask.
 
         A mask without an alpha channel is refused rather than guessed at: the API's convention
         is transparency, and a black-and-white mask means opposite things in different tools.
+        `first` is the first input image when the caller has decoded it already.
         """
         mask = self.mask_picture()
         if mask is None:
             return None
-        first = self.input_pictures()[0]
+        if first is None:
+            first = decode_input(self.images[0], "image 0")
         if mask.size != first.size:
             raise InvalidRequest(
                 f"the mask is {mask.width}x{mask.height} but the first image is "

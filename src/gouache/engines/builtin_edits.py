@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
 
-from gouache.engines.base import ImageRequest
+from gouache.engines.base import ImageRequest, decode_input
 from gouache.errors import InvalidRequest
 
 # A stage of the work worth showing: the picture so far and the fraction of the work done.
@@ -60,8 +60,8 @@ def masked_edit(
     illustrator: Any, request: ImageRequest, seed: int, stages: Stages = _ignore
 ) -> Result:
     """Redraw the transparent area of the mask from the prompt; keep every other pixel."""
-    first = request.input_pictures()[0]
-    region = request.edit_region()
+    first = decode_input(request.images[0], "image 0")
+    region = request.edit_region(first)
     assert region is not None
     box = region.getbbox()
     if box is None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from PIL import Image, ImageChops, ImageFilter, ImageOps
 
-from gouache.engines.base import ImageRequest
+from gouache.engines.base import ImageRequest, decode_input
 from gouache.errors import InvalidRequest
 
 KINDS = ("generate", "img2img", "inpaint")
@@ -91,8 +91,8 @@ def prepared(request: ImageRequest) -> tuple[Image.Image, Image.Image | None]:
     A different output size is reached by scaling and centre-cropping (as the edit's `size` asks);
     the mask goes through the very same transform, so it still covers the same content.
     """
-    picture = request.input_pictures()[0]
-    region = request.edit_region()
+    picture = decode_input(request.images[0], "image 0")
+    region = request.edit_region(picture)
     size = (request.width, request.height)
     if picture.mode in ("RGBA", "LA", "P"):
         # Transparent input pixels have no colour to start from: put them on grey.

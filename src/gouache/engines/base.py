@@ -61,7 +61,7 @@ class ImageRequest:
     mask: Any = None
     strength: float | None = None
     input_fidelity: str | None = None
-    partial_images: int = 0
+    partial_images: int = 0  # None is read as 0
 
     def __post_init__(self) -> None:
         # The API validates first with wire-level messages; this guards engines against a job
@@ -71,6 +71,8 @@ class ImageRequest:
                 f"operation {self.operation!r} is not one of {', '.join(OPERATIONS)}",
                 param="operation",
             )
+        if self.partial_images is None:  # stored operations may carry the field as null
+            object.__setattr__(self, "partial_images", 0)
         if not isinstance(self.images, tuple):
             object.__setattr__(self, "images", tuple(self.images))
         if self.operation == "generate" and (self.images or self.mask is not None):

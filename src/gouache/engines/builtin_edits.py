@@ -70,7 +70,7 @@ def masked_edit(
             "area to redraw fully transparent (alpha 0) in the mask",
             param="mask",
         )
-    keep_alpha = "A" in first.getbands() or first.mode == "P" and "transparency" in first.info
+    keep_alpha = _has_alpha(first)
     base = first.convert("RGBA")
     width, height = base.size
     box_w, box_h = box[2] - box[0], box[3] - box[1]
@@ -270,7 +270,7 @@ def product_shot(
     """The input images as the subjects of a scene drawn from the prompt."""
     width, height = request.width, request.height
     transparent = request.background == "transparent"
-    subjects = [_as_subject(picture) for picture in request.input_pictures()]
+    subjects = [_as_subject(_at_most(p, max(width, height))) for p in request.input_pictures()]
     if transparent:
         canvas = Image.new("RGBA", (width, height), (0, 0, 0, 0))
         understood = f"{len(subjects)} input image(s) on a transparent background"
@@ -292,6 +292,22 @@ def product_shot(
     for subject, (x, y) in placed:
         canvas.alpha_composite(subject, (x, y))
     return Result(canvas if transparent else canvas.convert("RGB"), understood)
+
+
+def _has_alpha(picture: Image.Image) -> bool:
+    return "A" in picture.getbands() or "transparency" in picture.info
+
+
+def _at_most(picture: Image.Image, side: int) -> Image.Image:
+    """The picture reduced so its longer side is at most `side`: a subject never fills more than
+    the frame, and cutting a 12-megapixel photo out at full size would cost seconds."""
+    if max(picture.size) <= side:
+        return picture
+    if picture.mode not in ("RGB", "RGBA"):
+        picture = picture.convert("RGBA" if _has_alpha(picture) else "RGB")
+    scale = side / max(picture.size)
+    size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+    return picture.resize(size, Image.Resampling.LANCZOS)
 
 
 def _as_subject(picture: Image.Image) -> Image.Image:
@@ -355,8 +371,8 @@ def _shadow_layer(
 def variation(request: ImageRequest, seed: int, stages: Stages = _ignore) -> Result:
     """The input's composition again, with another palette, background or crop."""
     rng = random.Random(seed)
-    picture = request.input_pictures()[0]
     width, height = request.width, request.height
+    picture = _at_most(request.input_pictures()[0], max(width, height))
     subject, separated = cut_out(picture)
     if separated:
         backdrop = _gradient(width, height, _shifted_palette(picture, rng))

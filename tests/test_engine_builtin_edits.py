@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 
 from gouache.engines.base import ImageRequest, Preview
 from gouache.engines.builtin import BuiltinEngine
-from gouache.engines.builtin_edits import cut_out
+from gouache.engines.builtin_cutout import cut_out
 from gouache.engines.instant import InstantEngine
 from gouache.errors import InvalidRequest
 

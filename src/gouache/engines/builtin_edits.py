@@ -2,9 +2,10 @@
 
 The illustrator draws whole pictures from a prompt; everything here is image work around it:
 
-- A masked edit draws the prompt's picture at the image's size and blends it into the masked
-  (transparent) area, feathered inward from the mask's edge. Pixels outside the mask are copied,
-  never recomputed, so they stay identical.
+- A masked edit redraws the masked (transparent) area: a small hole is filled from its
+  surroundings and the prompt's subject drawn to fit it; a large area gets the prompt's whole
+  scene. The new picture is feathered inward from the mask's edge. Pixels outside the mask are
+  copied, never recomputed, so they stay identical.
 - An unmasked edit makes a product shot: each input image's plain or transparent background is cut
   away, the subjects are scaled to fit, stood side by side on a ground line and given a soft shadow,
   in front of a scene drawn from the prompt.
@@ -26,17 +27,12 @@ import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
 
 from gouache.engines.base import ImageRequest, decode_input
+from gouache.engines.builtin_cutout import at_most, cut_out, has_alpha, trim
+from gouache.engines.builtin_fill import fill_from_surroundings
 from gouache.errors import InvalidRequest
 
 # A stage of the work worth showing: the picture so far and the fraction of the work done.
 Stages = Callable[[Image.Image, float], None]
-
-# How far (0..255 per channel, Euclidean) a pixel may be from the background colour to count as
-# background when cutting a subject out of a plain backdrop.
-BACKGROUND_TOLERANCE = 48.0
-# The share of each edge's pixels that must be near one colour for the backdrop to count as
-# plain: a studio backdrop surrounds the subject, a landscape's sky only tops it.
-PLAIN_BORDER_SHARE = 0.7
 
 
 @dataclass
@@ -70,7 +66,7 @@ def masked_edit(
             "area to redraw fully transparent (alpha 0) in the mask",
             param="mask",
         )
-    keep_alpha = _has_alpha(first)
+    keep_alpha = has_alpha(first)
     base = first.convert("RGBA")
     width, height = base.size
     box_w, box_h = box[2] - box[0], box[3] - box[1]
@@ -79,7 +75,7 @@ def masked_edit(
         # A small hole: continue the surroundings into it, then draw the prompt's subject there,
         # a little smaller than the hole's bounding box so a round hole does not clip it. (A
         # whole scene drawn at full size would put its own subject anywhere, often half in.)
-        layer = _fill_from_surroundings(base, region)
+        layer = fill_from_surroundings(base, region)
         stages(_blend(base, layer, region), 0.5)
         inner_w, inner_h = round(box_w * 0.7), round(box_h * 0.7)
         drawing = illustrator.draw(
@@ -91,7 +87,7 @@ def masked_edit(
             transparent=True,
         )
         # The illustrator leaves room around its figures; the hole is the room here.
-        subject = _trim(drawing.image.convert("RGBA"))
+        subject = trim(drawing.image.convert("RGBA"))
         scale = min(inner_w / subject.width, inner_h / subject.height)
         subject = subject.resize(
             (max(1, round(subject.width * scale)), max(1, round(subject.height * scale))),
@@ -103,7 +99,7 @@ def masked_edit(
         )
     else:
         if request.partial_images:
-            stages(_blend(base, _fill_from_surroundings(base, region), region), 0.4)
+            stages(_blend(base, fill_from_surroundings(base, region), region), 0.4)
         drawing = illustrator.draw(
             request.prompt, width=width, height=height, seed=seed, style=_style(request)
         )
@@ -122,143 +118,8 @@ def _blend(base: Image.Image, layer: Image.Image, region: Image.Image) -> Image.
     return Image.composite(layer, base, feather)
 
 
-def _fill_from_surroundings(base: Image.Image, region: Image.Image) -> Image.Image:
-    """The hole filled with a smooth continuation of the pixels around it: a normalised
-    convolution (the blur of the known pixels divided by the blur of where they are known) wide
-    enough to reach the middle of the hole in one pass, so the fill has no seams."""
-    known = (np.asarray(region) == 0) & (np.asarray(base.getchannel("A")) > 0)
-    pixels = np.asarray(base.convert("RGB"), dtype=np.float32)
-    filled = pixels.copy()
-    box = region.getbbox() or (0, 0, *base.size)
-    radius = max(4.0, max(box[2] - box[0], box[3] - box[1]) / 2.5)
-    weight = _blur_array(known.astype(np.float32), radius)
-    colour = _blur_array(pixels * known[..., None], radius)
-    todo = ~known
-    reached = todo & (weight > 1e-4)
-    filled[reached] = colour[reached] / weight[reached, None]
-    filled[todo & ~reached] = pixels[known].mean(axis=0) if known.any() else 200.0
-    return Image.fromarray(np.clip(filled, 0, 255).astype(np.uint8), "RGB").convert("RGBA")
-
-
-def _blur_array(values: np.ndarray, radius: float) -> np.ndarray:
-    """A near-Gaussian blur (three box passes per axis, by cumulative sums) of a float array
-    (H, W) or (H, W, C), computed on a reduced copy for wide radii (a wide blur has no detail
-    to lose) and scaled back up."""
-    height, width = values.shape[:2]
-    factor = max(1, int(radius // 4))
-    small = values[::factor, ::factor].astype(np.float64)
-    half = max(1, round(radius / factor / 1.7))
-    for axis in (0, 1):
-        for _ in range(3):
-            small = _box(small, half, axis)
-    if factor == 1:
-        return small.astype(np.float32)
-    planes = small[..., None] if small.ndim == 2 else small
-    grown = [
-        np.asarray(
-            Image.fromarray(np.ascontiguousarray(planes[..., c], dtype=np.float32), "F").resize(
-                (width, height), Image.Resampling.BILINEAR
-            )
-        )
-        for c in range(planes.shape[2])
-    ]
-    stacked = np.stack(grown, axis=-1)
-    return stacked[..., 0] if small.ndim == 2 else stacked
-
-
-def _box(values: np.ndarray, half: int, axis: int) -> np.ndarray:
-    """Mean over a window of 2*half+1 along `axis`, edges padded with zeros (the caller
-    divides by the blurred weights, so the padding cancels out)."""
-    pad = [(0, 0)] * values.ndim
-    pad[axis] = (half + 1, half)
-    summed = np.cumsum(np.pad(values, pad), axis=axis)
-    upper = np.take(summed, np.arange(2 * half + 1, summed.shape[axis]), axis=axis)
-    lower = np.take(summed, np.arange(0, summed.shape[axis] - 2 * half - 1), axis=axis)
-    return (upper - lower) / (2 * half + 1)
-
-
 def _finish(image: Image.Image, keep_alpha: bool) -> Image.Image:
     return image if keep_alpha else image.convert("RGB")
-
-
-# -- cutting subjects out ----------------------------------------------------------------------
-
-
-def cut_out(picture: Image.Image) -> tuple[Image.Image, bool]:
-    """The picture as RGBA with its backdrop made transparent, and whether one was found.
-
-    A picture that already has transparency keeps it. Otherwise a backdrop counts as plain when
-    most of the border is one colour; the pixels of that colour connected to the border are
-    cleared, so the same colour inside the subject (a white label on a white backdrop) stays.
-    """
-    rgba = picture.convert("RGBA")
-    alpha = np.asarray(rgba.getchannel("A"))
-    if (alpha < 250).mean() > 0.01:
-        return rgba, True
-    pixels = np.asarray(rgba.convert("RGB"), dtype=np.float32)
-    edges = [pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]]
-    colour = np.median(np.concatenate(edges), axis=0)
-    for edge in edges:
-        if (
-            np.linalg.norm(edge - colour, axis=1) < BACKGROUND_TOLERANCE
-        ).mean() < PLAIN_BORDER_SHARE:
-            return rgba, False
-    distance = np.linalg.norm(pixels - colour, axis=2)
-    backdrop = _connected_to_border(distance < BACKGROUND_TOLERANCE)
-    if backdrop.mean() > 0.97:
-        return rgba, False  # nothing but backdrop: there is no subject to cut out
-    # Soft edge: backdrop pixels fade out over the tolerance band instead of a hard step.
-    softness = np.clip((distance - BACKGROUND_TOLERANCE / 2) / (BACKGROUND_TOLERANCE / 2), 0, 1)
-    alpha_values = np.where(backdrop, softness, 1.0)
-    alpha_values = (
-        np.asarray(
-            Image.fromarray((alpha_values * 255).astype(np.uint8)).filter(
-                ImageFilter.GaussianBlur(0.6)
-            ),
-            dtype=np.float32,
-        )
-        / 255
-    )
-    # Edge pixels are a mix of subject and backdrop: take the backdrop's share out of their
-    # colour, or they draw a pale fringe around the subject on any new background.
-    share = np.clip(alpha_values, 0.05, 1.0)[..., None]
-    unmixed = np.clip((pixels - (1 - share) * colour) / share, 0, 255)
-    colours = np.where((alpha_values < 1.0)[..., None], unmixed, pixels).astype(np.uint8)
-    cut = Image.fromarray(colours, "RGB").convert("RGBA")
-    cut.putalpha(Image.fromarray((alpha_values * 255).round().astype(np.uint8)))
-    return cut, True
-
-
-def _connected_to_border(candidates: np.ndarray) -> np.ndarray:
-    """The `candidates` reachable from the image border through other candidates (4-connected),
-    grown on a reduced grid for speed and brought back to full size."""
-    height, width = candidates.shape
-    step = max(1, max(height, width) // 256)
-    small = candidates[::step, ::step]
-    reached = np.zeros_like(small)
-    reached[0], reached[-1], reached[:, 0], reached[:, -1] = (
-        small[0],
-        small[-1],
-        small[:, 0],
-        small[:, -1],
-    )
-    for _ in range(small.shape[0] * small.shape[1]):
-        grown = reached.copy()
-        grown[1:] |= reached[:-1]
-        grown[:-1] |= reached[1:]
-        grown[:, 1:] |= reached[:, :-1]
-        grown[:, :-1] |= reached[:, 1:]
-        grown &= small
-        if np.array_equal(grown, reached):
-            break
-        reached = grown
-    full = np.repeat(np.repeat(reached, step, axis=0), step, axis=1)[:height, :width]
-    return full & candidates
-
-
-def _trim(subject: Image.Image) -> Image.Image:
-    box = subject.getchannel("A").point(lambda a: 255 if a > 8 else 0).getbbox()
-    return subject.crop(box) if box else subject
 
 
 # -- product shots ------------------------------------------------------------------------------
@@ -270,7 +131,7 @@ def product_shot(
     """The input images as the subjects of a scene drawn from the prompt."""
     width, height = request.width, request.height
     transparent = request.background == "transparent"
-    subjects = [_as_subject(_at_most(p, max(width, height))) for p in request.input_pictures()]
+    subjects = [_as_subject(at_most(p, max(width, height))) for p in request.input_pictures()]
     if transparent:
         canvas = Image.new("RGBA", (width, height), (0, 0, 0, 0))
         understood = f"{len(subjects)} input image(s) on a transparent background"
@@ -294,28 +155,12 @@ def product_shot(
     return Result(canvas if transparent else canvas.convert("RGB"), understood)
 
 
-def _has_alpha(picture: Image.Image) -> bool:
-    return "A" in picture.getbands() or "transparency" in picture.info
-
-
-def _at_most(picture: Image.Image, side: int) -> Image.Image:
-    """The picture reduced so its longer side is at most `side`: a subject never fills more than
-    the frame, and cutting a 12-megapixel photo out at full size would cost seconds."""
-    if max(picture.size) <= side:
-        return picture
-    if picture.mode not in ("RGB", "RGBA"):
-        picture = picture.convert("RGBA" if _has_alpha(picture) else "RGB")
-    scale = side / max(picture.size)
-    size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
-    return picture.resize(size, Image.Resampling.LANCZOS)
-
-
 def _as_subject(picture: Image.Image) -> Image.Image:
     """A cut-out subject, or the whole picture as a card with a white border when its
     background is a photo that cannot be cut away."""
     subject, separated = cut_out(picture)
     if separated:
-        return _trim(subject)
+        return trim(subject)
     card = ImageOps.expand(
         picture.convert("RGB"), border=max(2, min(picture.size) // 40), fill="white"
     )
@@ -372,12 +217,12 @@ def variation(request: ImageRequest, seed: int, stages: Stages = _ignore) -> Res
     """The input's composition again, with another palette, background or crop."""
     rng = random.Random(seed)
     width, height = request.width, request.height
-    picture = _at_most(request.input_pictures()[0], max(width, height))
+    picture = at_most(request.input_pictures()[0], max(width, height))
     subject, separated = cut_out(picture)
     if separated:
         backdrop = _gradient(width, height, _shifted_palette(picture, rng))
         stages(backdrop.copy(), 0.4)
-        subject = _trim(subject)
+        subject = trim(subject)
         if rng.random() < 0.5:
             subject = ImageOps.mirror(subject)
         placed = _arrange([subject], width, height)

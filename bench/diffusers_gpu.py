@@ -15,11 +15,20 @@ images/s, speed-up over plain-fp16, and the fraction of the GPU's dense bf16 pea
 pipeline FLOPs per image (torch.utils.flop_counter over one eager call: text encoder, UNet steps,
 VAE decode) x images/s / peak. Goal: >= 1.5x plain-fp16 at batch 8.
 
+Two more tasks (--tasks generate,edit,stream; all three by default):
+
+    edit     image-to-image and inpainting at strength 0.75 on a 512x512 input (mask: the middle
+             half): the plain diffusers AutoPipelineFor{Image2Image,Inpainting}.from_pipe(...)
+             call in fp16 against the engine's edit requests (--edit-config, from the ladder)
+    stream   the engine with --stream-steps steps, without previews against the same engine
+             sending partial_images=3 previews per image (latent-to-RGB projection, then PNG
+             encoding, as a job layer storing them would). Goal: previews cost < 10%.
+
     python bench/diffusers_gpu.py                         # all models, needs CUDA
     python bench/diffusers_gpu.py --models sd-turbo --batches 1,8 --configs plain-fp16,+compile
     python bench/diffusers_gpu.py --allow-cpu             # smoke run: shrunk models, 64x64, CPU
 
-Knobs: --steps (default 1, as turbo models are used), --repeats (5), --compile-mode,
+Knobs: --tasks, --edit-config (+channels_last), --stream-steps (4), --steps (default 1, as turbo models are used), --repeats (5), --compile-mode,
 --peak-tflops (override the table), --json FILE (rows for docs/benchmarks.md).
 """
 
@@ -436,6 +445,229 @@ def run_model(model: str, args: argparse.Namespace, device: str, peak: float | N
     return rows
 
 
+def edit_inputs(width: int, height: int) -> tuple[Any, Any, bytes, bytes]:
+    """A picture to edit and its mask (transparent middle half), as Pillow images for the plain
+    call and PNG bytes for the engine (the diffusers mask convention: white = repaint)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGB", (width, height), (180, 60, 40))
+    ImageDraw.Draw(picture).ellipse((width // 5, height // 5, width * 4 // 5, height), fill="navy")
+    box = (width // 4, height // 4, width * 3 // 4, height * 3 // 4)
+    mask = Image.new("RGBA", (width, height), (0, 0, 0, 255))
+    ImageDraw.Draw(mask).rectangle(box, fill=(0, 0, 0, 0))
+    white = Image.new("L", (width, height), 0)
+    ImageDraw.Draw(white).rectangle(box, fill=255)
+    encoded = []
+    for image in (picture, mask):
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        encoded.append(buffer.getvalue())
+    return picture, white, encoded[0], encoded[1]
+
+
+def engine_for(
+    pipeline: Any, config: str, device: str, size: str, steps: int, batches: list[int], args: Any
+) -> Any:
+    from gouache.engines.diffusers import DiffusersEngine
+
+    options = CONFIGS[config] or {}
+    engine = DiffusersEngine.from_pipeline(
+        pipeline,
+        {
+            **options,
+            "device": device,
+            "sizes": [size],
+            "steps": steps,
+            "guidance": 0.0,
+            "max_batch_images": max(batches),
+            "compile_mode": args.compile_mode,
+            "warmup_batch_sizes": list(batches),
+            "warmup": bool(options.get("compile")),
+        },
+    )
+    engine.setup()
+    return engine
+
+
+def measure(
+    rows: list[Row],
+    label: str,
+    config: str,
+    calls: dict[int, Callable[[], Any]],
+    device: str,
+    args: Any,
+) -> None:
+    import torch
+
+    for batch, call in calls.items():
+        if device == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+        seconds = timed(call, device, args.warmup, args.repeats)
+        row = Row(label, config, batch, seconds * 1000, batch / seconds)
+        if device == "cuda":
+            row.max_memory_gib = torch.cuda.max_memory_allocated() / 2**30
+        rows.append(row)
+        print(format_row(row), flush=True)
+
+
+def with_speedups(rows: list[Row], baseline: str) -> list[Row]:
+    base = {(r.model, r.batch): r.images_per_s for r in rows if r.config == baseline}
+    for row in rows:
+        if row.images_per_s and base.get((row.model, row.batch)):
+            row.speedup = row.images_per_s / base[(row.model, row.batch)]
+    return rows
+
+
+def run_edits(model: str, args: argparse.Namespace, device: str) -> list[Row]:
+    """img2img and inpainting: plain fp16 from_pipe calls against the engine's edit requests."""
+    import torch
+    from diffusers import AutoPipelineForImage2Image, AutoPipelineForInpainting
+
+    from gouache.engines.base import ImageRequest
+    from gouache.engines.encoding import encode_image
+
+    arch, size = model_arch(model, args, device)
+    width, height = (int(v) for v in size.split("x"))
+    picture, white, picture_png, mask_png = edit_inputs(width, height)
+    strength = 0.75
+    steps = max(args.steps, 1)
+    from gouache.engines.diffusers_edits import pipeline_steps
+
+    asked = pipeline_steps(steps, strength)
+    rows: list[Row] = []
+    try:
+        plain = build_pipeline(arch, device, torch.float16 if device == "cuda" else torch.float32)
+        for kind, auto in (
+            ("img2img", AutoPipelineForImage2Image),
+            ("inpaint", AutoPipelineForInpainting),
+        ):
+            derived = auto.from_pipe(plain)
+            derived.set_progress_bar_config(disable=True)
+
+            def plain_edit(
+                batch: int, derived: Any = derived, kind: str = kind
+            ) -> Callable[[], Any]:
+                def call() -> None:
+                    extra = {"mask_image": [white] * batch} if kind == "inpaint" else {}
+                    images = derived(
+                        prompt=[PROMPT] * batch,
+                        image=[picture] * batch,
+                        strength=strength,
+                        num_inference_steps=asked,
+                        guidance_scale=0.0,
+                        generator=[torch.Generator("cpu").manual_seed(i) for i in range(batch)],
+                        **extra,
+                    ).images
+                    for image in images:
+                        encode_image(image, "png")
+
+                return call
+
+            measure(
+                rows,
+                f"{model}:{kind}",
+                BASELINE,
+                {b: plain_edit(b) for b in args.batches},
+                device,
+                args,
+            )
+        del plain, derived
+        if device == "cuda":
+            torch.cuda.empty_cache()
+        dtype = torch.bfloat16 if device == "cuda" else torch.float32
+        engine = engine_for(
+            build_pipeline(arch, device, dtype),
+            args.edit_config,
+            device,
+            size,
+            steps,
+            args.batches,
+            args,
+        )
+        for kind in ("img2img", "inpaint"):
+
+            def engine_edit(batch: int, kind: str = kind) -> Callable[[], Any]:
+                request = ImageRequest(
+                    prompt=PROMPT,
+                    n=batch,
+                    size=size,
+                    seed=0,
+                    operation="edit",
+                    images=(picture_png,),
+                    mask=mask_png if kind == "inpaint" else None,
+                    strength=strength,
+                )
+                return lambda: engine.generate([request])
+
+            measure(
+                rows,
+                f"{model}:{kind}",
+                args.edit_config,
+                {b: engine_edit(b) for b in args.batches},
+                device,
+                args,
+            )
+        engine.close()
+    except Exception as exc:  # keep the other tasks' numbers
+        rows.append(Row(f"{model}:edit", "-", 0, error=f"{type(exc).__name__}: {exc}"[:300]))
+        print(format_row(rows[-1]), flush=True)
+    return with_speedups(rows, BASELINE)
+
+
+def run_stream(model: str, args: argparse.Namespace, device: str) -> list[Row]:
+    """The same engine without and with partial_images=3 previews, each encoded to PNG."""
+    import torch
+
+    from gouache.engines.base import ImageRequest
+
+    arch, size = model_arch(model, args, device)
+    rows: list[Row] = []
+    try:
+        dtype = torch.bfloat16 if device == "cuda" else torch.float32
+        engine = engine_for(
+            build_pipeline(arch, device, dtype),
+            args.edit_config,
+            device,
+            size,
+            args.stream_steps,
+            args.batches,
+            args,
+        )
+        sent: list[bytes] = []
+
+        def keep(preview: Any) -> None:
+            sent.append(preview.encode("png"))
+
+        for label, partial in (("no-previews", 0), ("previews-3", 3)):
+
+            def call(batch: int, partial: int = partial) -> Callable[[], Any]:
+                request = ImageRequest(
+                    prompt=PROMPT, n=batch, size=size, seed=0, partial_images=partial
+                )
+                return lambda: engine.run_batch([request], keep)
+
+            measure(
+                rows, f"{model}:stream", label, {b: call(b) for b in args.batches}, device, args
+            )
+        engine.close()
+        if not sent:
+            raise RuntimeError("the previews run sent no previews")
+    except Exception as exc:
+        rows.append(Row(f"{model}:stream", "-", 0, error=f"{type(exc).__name__}: {exc}"[:300]))
+        print(format_row(rows[-1]), flush=True)
+    return with_speedups(rows, "no-previews")
+
+
+def model_arch(model: str, args: argparse.Namespace, device: str) -> tuple[dict[str, Any], str]:
+    arch, size = MODELS[model]
+    if args.allow_cpu and device == "cpu":
+        arch, size = shrink(arch), "64x64"
+    height = int(size.split("x")[1])
+    return {**arch, "unet": {**arch["unet"], "sample_size": height // 8}}, size
+
+
 def format_row(row: Row) -> str:
     if row.error:
         return f"{row.model:<16} {row.config:<15} failed: {row.error}"
@@ -467,6 +699,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--compile-mode", default="max-autotune-no-cudagraphs")
     parser.add_argument("--peak-tflops", type=float, default=None)
     parser.add_argument("--json", default=None, help="write the rows to this file")
+    parser.add_argument("--tasks", default="generate,edit,stream")
+    parser.add_argument(
+        "--edit-config", default="+channels_last", help="engine config for edit/stream"
+    )
+    parser.add_argument("--stream-steps", type=int, default=4)
     parser.add_argument(
         "--allow-cpu",
         action="store_true",
@@ -476,6 +713,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.models = [m for m in args.models.split(",") if m]
     args.batches = [int(b) for b in args.batches.split(",") if b]
     args.configs = [c for c in args.configs.split(",") if c]
+    args.tasks = [t for t in args.tasks.split(",") if t]
+    unknown_tasks = [t for t in args.tasks if t not in ("generate", "edit", "stream")]
+    if unknown_tasks or args.edit_config not in CONFIGS or CONFIGS[args.edit_config] is None:
+        parser.error(
+            f"--tasks takes generate, edit, stream (got {unknown_tasks}); --edit-config one of the "
+            f"engine configs {', '.join(k for k, v in CONFIGS.items() if v is not None)}"
+        )
     for name, known in (("models", MODELS), ("configs", CONFIGS)):
         unknown = [v for v in getattr(args, name) if v not in known]
         if unknown:
@@ -514,15 +758,20 @@ def main(argv: list[str] | None = None) -> int:
     print(HEADER, flush=True)
     rows: list[Row] = []
     for model in args.models:
-        rows += run_model(model, args, device, peak)
-    print("\n# summary (speed-up over plain-fp16, same batch)")
+        if "generate" in args.tasks:
+            rows += run_model(model, args, device, peak)
+        if "edit" in args.tasks:
+            rows += run_edits(model, args, device)
+        if "stream" in args.tasks:
+            rows += run_stream(model, args, device)
+    print("\n# summary (speed-up over plain-fp16, same batch; stream rows: over no-previews)")
     print(HEADER)
     for row in rows:
         print(format_row(row))
     best = [
         r
         for r in rows
-        if r.batch == max(args.batches) and r.speedup and CONFIGS[r.config] is not None
+        if r.batch == max(args.batches) and r.speedup and CONFIGS.get(r.config) is not None
     ]
     for model in args.models:
         top = max((r for r in best if r.model == model), key=lambda r: r.speedup, default=None)
@@ -533,6 +782,16 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"# {model}: best at batch {top.batch} is {top.config}, {top.speedup:.2f}x "
                 f"plain-fp16 ({verdict} the 1.5x goal)"
+            )
+    for row in rows:
+        if row.config == "previews-3" and row.speedup and row.batch == max(args.batches):
+            cost = 1 - row.speedup
+            verdict = "meets" if cost < 0.10 else "misses"
+            if device == "cpu":
+                verdict = "CPU smoke run: not judged against"
+            print(
+                f"# {row.model}: previews (partial_images=3) cost {cost:.1%} of throughput at "
+                f"batch {row.batch} ({verdict} the < 10% goal)"
             )
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:

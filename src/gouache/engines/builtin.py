@@ -12,7 +12,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gouache.engines.base import Engine, GeneratedImage, ImageRequest
+from gouache.engines import builtin_edits
+from gouache.engines.base import Engine, GeneratedImage, ImageRequest, Preview, PreviewSink
 from gouache.engines.encoding import encode_image, media_type
 
 WARM_UP_PROMPT = "a red apple on a table"
@@ -28,6 +29,9 @@ class BuiltinEngine(Engine):
 
     name = "builtin"
     shared = True
+    supports_edits = True
+    supports_variations = True
+    supports_previews = True
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
@@ -49,10 +53,40 @@ class BuiltinEngine(Engine):
                     illustrator.draw(WARM_UP_PROMPT, width=256, height=256, seed=0)
             self._illustrator = illustrator
 
-    def generate(self, requests: Sequence[ImageRequest]) -> list[list[GeneratedImage]]:
+    def generate(
+        self, requests: Sequence[ImageRequest], previews: PreviewSink | None = None
+    ) -> list[list[GeneratedImage]]:
         if self._illustrator is None:
             self.setup()
-        return [self._generate_one(request) for request in requests]
+        return [
+            self._generate_one(request)
+            if request.operation == "generate" and not (previews and request.partial_images)
+            else self._edit_one(request, position, previews)
+            for position, request in enumerate(requests)
+        ]
+
+    def _edit_one(
+        self, request: ImageRequest, position: int, previews: PreviewSink | None
+    ) -> list[GeneratedImage]:
+        """Edits, variations, and generations with previews: see `builtin_edits`."""
+        images = []
+        for index in range(request.n):
+
+            def preview(partial: int, picture: Any, progress: float, index: int = index) -> None:
+                if previews is not None:
+                    previews(Preview(position, index, partial, progress, picture))
+
+            with _DRAWING:  # edits draw with the shared illustrator too
+                result = builtin_edits.draw(self._illustrator, request, index, preview)
+            data = encode_image(result.image, request.output_format, request.output_compression)
+            images.append(
+                GeneratedImage(
+                    data=data,
+                    media_type=media_type(request.output_format),
+                    revised_prompt=result.understood,
+                )
+            )
+        return images
 
     def _generate_one(self, request: ImageRequest) -> list[GeneratedImage]:
         images = []

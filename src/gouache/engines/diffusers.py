@@ -6,6 +6,10 @@ seeded `request.seed + i`. Its starting noise therefore does not depend on the b
 (nor on the GPU model), so a seed names an image; what can differ between batch sizes is float
 rounding in batch-size-dependent kernels, at most a level or so in a few pixels.
 
+Edits and variations run the image-to-image and inpainting pipelines derived from the loaded one
+(`diffusers_edits`: same weights, no second copy), batched like generations. Progress previews come
+from the pipeline's step callback through a linear latent-to-RGB map (`diffusers_previews`).
+
 Options come from the deployment's `options` table; see `diffusers_options` and docs/engines.md.
 torch and diffusers are imported in `setup()` only, so building the engine stays cheap and the rest
 of gouache never needs them.
@@ -19,9 +23,18 @@ import threading
 import time
 from collections.abc import Hashable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
-from gouache.engines.base import Engine, GeneratedImage, ImageRequest
+from gouache.engines import diffusers_edits as edits
+from gouache.engines.base import (
+    Engine,
+    GeneratedImage,
+    ImageRequest,
+    Preview,
+    PreviewSink,
+    preview_steps,
+)
 from gouache.engines.diffusers_options import FAMILIES, guess_family, parse_options
 from gouache.engines.encoding import encode_image, media_type
 from gouache.errors import (
@@ -35,8 +48,22 @@ from gouache.errors import (
 logger = logging.getLogger("gouache.engines.diffusers")
 
 
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One image of a pipeline call: its request, seed, the request's place in the caller's
+    batch, and the image's index within the request."""
+
+    request: ImageRequest
+    seed: int
+    place: int
+    index: int
+
+
 class DiffusersEngine(Engine):
     name = "diffusers"
+    supports_edits = True
+    supports_variations = True
+    supports_previews = True
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
@@ -50,6 +77,8 @@ class DiffusersEngine(Engine):
         self._family = self.config.family
         self._optimisations: list[str] = []
         self._preloaded: Any = None
+        self._derived: dict[str, Any] = {}
+        self._previewer: Any = None
         self._encoder: ThreadPoolExecutor | None = None
         self.batches_total = 0
         self.images_total = 0
@@ -81,8 +110,25 @@ class DiffusersEngine(Engine):
 
     def batch_key(self, request: ImageRequest) -> Hashable:
         # Everything that changes the pipeline call; output format and compression do not (they
-        # are applied per image after decoding).
-        return (request.size, self.steps_for(request), self.guidance)
+        # are applied per image after decoding), nor does the number of previews asked for.
+        kind = edits.kind_of(request)
+        if kind == "generate":
+            return (request.size, self.steps_for(request), self.guidance)
+        return (
+            request.size,
+            self.steps_for(request),
+            self.guidance,
+            kind,
+            edits.strength_of(request),
+        )
+
+    def pipeline_for(self, kind: str) -> Any:
+        """The pipeline drawing `kind` requests; derived ones share the loaded weights."""
+        if kind == "generate":
+            return self._pipeline
+        if kind not in self._derived:
+            self._derived[kind] = edits.derive(self._pipeline, kind)
+        return self._derived[kind]
 
     @classmethod
     def from_pipeline(
@@ -173,6 +219,8 @@ class DiffusersEngine(Engine):
     def close(self) -> None:
         with self._lock:
             self._pipeline = None
+            self._derived.clear()
+            self._previewer = None
             if self._encoder is not None:
                 self._encoder.shutdown()
                 self._encoder = None
@@ -222,12 +270,15 @@ class DiffusersEngine(Engine):
                 "model draws opaque images; use background 'opaque' or 'auto'",
                 param="background",
             )
+        edits.check_inputs(request)
 
     def generate(
-        self, requests: Sequence[ImageRequest]
+        self, requests: Sequence[ImageRequest], previews: PreviewSink | None = None
     ) -> list[list[GeneratedImage] | GouacheError]:
         for request in requests:
             self.check(request)
+            if request.operation != "generate":
+                edits.prepared(request)  # refuses a bad mask before any work starts
         if self._pipeline is None:
             self.setup()
         # The job layer sends one batch key per call; group anyway so a mixed call still works.
@@ -238,7 +289,9 @@ class DiffusersEngine(Engine):
         with self._lock:
             for members in groups.values():
                 group = [requests[i] for i in members]
-                images = self._run(group, self.steps_for(group[0]), self.guidance)
+                images = self._run(
+                    group, self.steps_for(group[0]), self.guidance, previews, positions=members
+                )
                 for i in members:
                     mine, images = images[: requests[i].n], images[requests[i].n :]
                     results[i] = self._kept(mine)
@@ -257,52 +310,92 @@ class DiffusersEngine(Engine):
         return [image for image in images if image is not None]
 
     def _run(
-        self, requests: Sequence[ImageRequest], steps: int, guidance: float
+        self,
+        requests: Sequence[ImageRequest],
+        steps: int,
+        guidance: float,
+        previews: PreviewSink | None = None,
+        positions: Sequence[int] | None = None,
     ) -> list[GeneratedImage | None]:
-        """Draw every image of `requests` (same size) in pipeline calls of at most
-        `max_batch_images` rows; the caller holds the lock. None marks a flagged image."""
-        rows = [(r, r.seed + i) for r in requests for i in range(r.n)]
+        """Draw every image of `requests` (same batch key) in pipeline calls of at most
+        `max_batch_images` rows; the caller holds the lock. None marks a flagged image.
+        `positions` are the requests' indexes in the caller's batch, for previews."""
+        places = list(positions) if positions is not None else list(range(len(requests)))
+        rows = [
+            _Row(r, r.seed + i, place, i)
+            for r, place in zip(requests, places, strict=True)
+            for i in range(r.n)
+        ]
         out: list[GeneratedImage | None] = []
         for start in range(0, len(rows), self.max_batch_images):
             chunk = rows[start : start + self.max_batch_images]
-            out.extend(self._call(chunk, steps, guidance, len({id(r) for r, _ in chunk})))
+            n_requests = len({id(row.request) for row in chunk})
+            out.extend(self._call(chunk, steps, guidance, n_requests, previews))
         return out
 
     def _call(
-        self, rows: list[tuple[ImageRequest, int]], steps: int, guidance: float, n_requests: int
+        self,
+        rows: list[_Row],
+        steps: int,
+        guidance: float,
+        n_requests: int,
+        previews: PreviewSink | None = None,
     ) -> list[GeneratedImage | None]:
         import torch
 
-        first = rows[0][0]
+        first = rows[0].request
+        kind = edits.kind_of(first)
+        strength = edits.strength_of(first)
         # CPU generators: the starting noise of a seed is the same on every device and GPU model.
-        generators = [torch.Generator("cpu").manual_seed(seed % 2**64) for _, seed in rows]
+        generators = [torch.Generator("cpu").manual_seed(row.seed % 2**64) for row in rows]
+        arguments: dict[str, Any] = {
+            "prompt": [row.request.prompt for row in rows],
+            "num_inference_steps": edits.pipeline_steps(steps, strength),
+            "guidance_scale": guidance,
+            "generator": generators,
+            "output_type": "pil",
+        }
+        inputs: list[tuple[Any, Any]] = []
+        if kind == "generate":
+            arguments.update(height=first.height, width=first.width)
+        else:
+            inputs = [edits.prepared(row.request) for row in rows]
+            arguments.update(image=[picture for picture, _ in inputs], strength=strength)
+            if kind == "inpaint":
+                arguments.update(
+                    mask_image=[mask for _, mask in inputs], height=first.height, width=first.width
+                )
+        callback = self._preview_callback(rows, steps, previews)
+        if callback is not None:
+            arguments["callback_on_step_end"] = callback
         started = time.perf_counter()
         try:
-            output = self._pipeline(
-                prompt=[request.prompt for request, _ in rows],
-                height=first.height,
-                width=first.width,
-                num_inference_steps=steps,
-                guidance_scale=guidance,
-                generator=generators,
-                output_type="pil",
-            )
+            output = self.pipeline_for(kind)(**arguments)
+        except GouacheError:
+            raise
         except Exception as exc:
             raise self._failure(exc, len(rows), first.size) from exc
         elapsed = time.perf_counter() - started
         self.batches_total += 1
         self.images_total += len(rows)
         logger.info(
-            "batch of %d requests, %d images at %s, %d steps in %.2fs",
+            "batch of %d requests, %d images at %s, %d steps in %.2fs%s",
             n_requests,
             len(rows),
             first.size,
             steps,
             elapsed,
+            "" if kind == "generate" else f" ({kind}, strength {strength:g})",
         )
         flagged = list(getattr(output, "nsfw_content_detected", None) or [False] * len(rows))
-        requests = [request for request, _ in rows]
-        encoded = self._encode(requests, output.images)
+        requests = [row.request for row in rows]
+        pictures = list(output.images)
+        if kind == "inpaint":
+            pictures = [
+                edits.keep_outside(picture, original, region)
+                for picture, (original, region) in zip(pictures, inputs, strict=True)
+            ]
+        encoded = self._encode(requests, pictures)
         return [
             None
             if is_flagged
@@ -313,6 +406,38 @@ class DiffusersEngine(Engine):
             )
             for request, data, is_flagged in zip(requests, encoded, flagged, strict=True)
         ]
+
+    def _preview_callback(self, rows: list[_Row], steps: int, previews: PreviewSink | None) -> Any:
+        """A `callback_on_step_end` sending each row's previews after evenly spaced steps, or
+        None when nobody asked (no callback at all keeps the plain pipeline's speed)."""
+        if previews is None or not any(row.request.partial_images for row in rows):
+            return None
+        if self._previewer is None:
+            from gouache.engines.diffusers_previews import LatentPreviewer
+
+            self._previewer = LatentPreviewer(self._pipeline.vae)
+        previewer = self._previewer
+        size = (rows[0].request.width, rows[0].request.height)
+        sent = [0] * len(rows)
+
+        def on_step_end(pipeline: Any, index: int, timestep: Any, tensors: dict) -> dict:
+            total = int(getattr(pipeline, "_num_timesteps", None) or steps)
+            done = index + 1
+            wanted = [
+                i
+                for i, row in enumerate(rows)
+                if done in preview_steps(total, row.request.partial_images)
+            ]
+            if wanted:
+                latents = tensors["latents"]
+                pictures = previewer.project(latents[wanted], size)
+                for i, picture in zip(wanted, pictures, strict=True):
+                    row = rows[i]
+                    previews(Preview(row.place, row.index, sent[i], done / total, picture))
+                    sent[i] += 1
+            return tensors
+
+        return on_step_end
 
     def _encode(self, requests: Sequence[ImageRequest], pictures: Sequence[Any]) -> list[bytes]:
         """PNG/JPEG encoding of a batch of 1024x1024 images costs about as much as a turbo

@@ -9,6 +9,11 @@ drawing is delegated. Three upstream wire styles (`api` option):
   `operation-location` it returns, honouring `retry-after`
 - "openai": `POST {endpoint}/v1/images/generations` with `model` in the body
 
+Edits and variations are relayed in the upstream's own style: multipart `POST .../v1/images/edits`
+and `.../v1/images/variations` for "openai", `POST .../openai/deployments/{d}/images/edits` for
+"azure" (at api-version 2025-04-01-preview or later, the first to have edits; Azure has no
+variations). The DALL-E 2 preview API ("azure-async") has neither.
+
 `b64_json` is asked for where the upstream supports it (one round trip); where only URLs come back
 they are downloaded without the API key (links are pre-signed, and the key must never leave for
 another host).
@@ -21,6 +26,7 @@ environment variable read once in the constructor: the one environment read outs
 from __future__ import annotations
 
 import base64
+import io
 import logging
 import os
 import threading
@@ -37,12 +43,21 @@ from gouache.engines.forward_errors import (
     parse_retry_after,
     transport_error,
 )
-from gouache.errors import ConfigError, GenerationFailed, GouacheError, UpstreamError
+from gouache.errors import (
+    ConfigError,
+    GenerationFailed,
+    GouacheError,
+    InvalidRequest,
+    UpstreamError,
+)
 
 logger = logging.getLogger("gouache.engines.forward")
 
 APIS = ("azure", "azure-async", "openai")
 DEFAULT_API_VERSIONS = {"azure": "2024-10-21", "azure-async": "2023-06-01-preview"}
+# The first Azure api-version with the images/edits route; older configured versions are raised
+# to it for edits only (generations keep the configured one).
+AZURE_EDITS_API_VERSION = "2025-04-01-preview"
 _OPTIONS = {
     "api",
     "endpoint",
@@ -74,6 +89,8 @@ class ForwardEngine(Engine):
     name = "forward"
     max_batch_images = 1
     batch_window_s = 0.0
+    supports_edits = True
+    supports_variations = True
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
@@ -112,6 +129,9 @@ class ForwardEngine(Engine):
         if self.response_format not in ("url", "b64_json"):
             raise ConfigError("forward option response_format must be url or b64_json")
         self.poll_max_s = float(opts.get("poll_max_s", 10))
+        # What this upstream's wire style can relay (the API refuses the rest up front).
+        self.supports_edits = self.api != "azure-async"  # type: ignore[misc]
+        self.supports_variations = self.api == "openai"  # type: ignore[misc]
         self._client: httpx.Client | None = None
         self._closing = threading.Event()
         self._client_lock = threading.Lock()
@@ -206,12 +226,82 @@ class ForwardEngine(Engine):
         return response
 
     def generate(self, requests: Sequence[ImageRequest]) -> list[list[GeneratedImage]]:
+        for request in requests:
+            refused = self.refusal(request)
+            if refused is not None:
+                raise refused
         return [self._generate_one(request) for request in requests]
+
+    def refusal(self, request: ImageRequest) -> GouacheError | None:
+        if request.operation == "variation" and self.api != "openai":
+            return InvalidRequest(
+                "this deployment forwards to Azure OpenAI, which has no image variations "
+                "endpoint; send variations to a deployment forwarding to an OpenAI-style "
+                "upstream, or use an edit with a prompt",
+                param="image",
+            )
+        if request.operation == "edit" and self.api == "azure-async":
+            return InvalidRequest(
+                "this deployment forwards to the Azure DALL-E 2 preview API, which has no image "
+                'edits; use forward option api = "azure" with an api_version of '
+                f"{AZURE_EDITS_API_VERSION} or later",
+                param="image",
+            )
+        return super().refusal(request)
+
+    def _edit_path(self, request: ImageRequest) -> tuple[str, dict[str, str]]:
+        """Route and query for an edit or variation in this upstream's style."""
+        if self.api == "azure":
+            version = max(self.api_version, AZURE_EDITS_API_VERSION)
+            if not version[:4].isdigit():  # "v1", "preview": the v1 surface, kept as given
+                version = self.api_version
+            return f"/openai/deployments/{self.deployment}/images/edits", {"api-version": version}
+        route = "edits" if request.operation == "edit" else "variations"
+        prefix = "" if self.endpoint.endswith("/v1") else "/v1"
+        return f"{prefix}/images/{route}", {}
+
+    def _multipart(
+        self, request: ImageRequest
+    ) -> tuple[dict[str, str], list[tuple[str, tuple[str, bytes, str]]]]:
+        """Form fields and files of an edit or variation, as the official SDKs send them: one
+        image as `image`, several as repeated `image[]`."""
+        fields: dict[str, str] = {"n": str(request.n), "size": request.size}
+        if request.operation == "edit":
+            fields["prompt"] = request.prompt
+        if self.api == "openai" and self.model:
+            fields["model"] = self.model
+        fields["response_format"] = self.response_format
+        if request.operation == "edit":
+            for name in ("quality", "background", "output_compression", "input_fidelity"):
+                value = getattr(request, name)
+                if value is not None:
+                    fields[name] = str(value)
+            if request.output_format != "png":
+                fields["output_format"] = request.output_format
+        name = "image" if len(request.images) == 1 else "image[]"
+        files = [
+            (name, _upload(image, f"image-{index}")) for index, image in enumerate(request.images)
+        ]
+        if request.mask is not None:
+            files.append(("mask", _upload(request.mask, "mask")))
+        return fields, files
 
     def _generate_one(self, request: ImageRequest) -> list[GeneratedImage]:
         started = time.perf_counter()
         operation_url = None
-        if self.api == "azure-async":
+        if request.operation != "generate":
+            path, query = self._edit_path(request)
+            fields, files = self._multipart(request)
+            response = self._send(
+                "POST",
+                self._url(path),
+                params=query,
+                data=fields,
+                files=files,
+                headers=self._auth_headers(),
+            )
+            items = self._data(response.json())
+        elif self.api == "azure-async":
             items, operation_url = self._submit_and_poll(request)
         else:
             path = (
@@ -242,7 +332,8 @@ class ForwardEngine(Engine):
                 code="upstreamMismatch",
             )
         logger.info(
-            "forwarded %d image(s) at %s to %s in %.2fs",
+            "forwarded %s of %d image(s) at %s to %s in %.2fs",
+            request.operation,
             request.n,
             request.size,
             self.endpoint,
@@ -359,3 +450,17 @@ class ForwardEngine(Engine):
                 code="upstreamDownloadFailed",
             )
         return response.content
+
+
+def _upload(image: object, stem: str) -> tuple[str, bytes, str]:
+    """(filename, bytes, media type) of an input image: stored bytes as they are, a decoded
+    image (in-process callers) as PNG."""
+    if isinstance(image, bytes | bytearray | memoryview):
+        data = bytes(image)
+    else:
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")  # type: ignore[attr-defined]
+        data = buffer.getvalue()
+    kind = sniff_media_type(data) or "application/octet-stream"
+    extension = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(kind, "bin")
+    return f"{stem}.{extension}", data, kind

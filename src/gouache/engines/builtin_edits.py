@@ -1,0 +1,375 @@
+"""Edits, variations and previews for the built-in engine, made around the illustrator's public API.
+
+The illustrator draws whole pictures from a prompt; everything here is image work around it:
+
+- A masked edit redraws the masked (transparent) area: a small hole is filled from its
+  surroundings and the prompt's subject drawn to fit it; a large area gets the prompt's whole
+  scene. The new picture is feathered inward from the mask's edge. Pixels outside the mask are
+  copied, never recomputed, so they stay identical.
+- An unmasked edit makes a product shot: each input image's plain or transparent background is cut
+  away, the subjects are scaled to fit, stood side by side on a ground line and given a soft shadow,
+  in front of a scene drawn from the prompt.
+- A variation keeps the input's composition and changes its palette, background or crop.
+
+Previews are the intermediate states this module really passes through (the scene before the
+subjects are placed, the layout before colour), never the finished picture sent early.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
+
+from gouache.engines.base import ImageRequest, decode_input
+from gouache.engines.builtin_cutout import at_most, cut_out, has_alpha, trim
+from gouache.engines.builtin_fill import fill_from_surroundings
+from gouache.errors import InvalidRequest
+
+# A stage of the work worth showing: the picture so far and the fraction of the work done.
+Stages = Callable[[Image.Image, float], None]
+
+
+@dataclass
+class Result:
+    image: Image.Image
+    understood: str
+
+
+def _ignore(_: Image.Image, __: float) -> None:
+    return None
+
+
+def _style(request: ImageRequest) -> str | None:
+    return request.style if request.style not in (None, "vivid", "natural") else None
+
+
+# -- masked edits -------------------------------------------------------------------------------
+
+
+def masked_edit(
+    illustrator: Any, request: ImageRequest, seed: int, stages: Stages = _ignore
+) -> Result:
+    """Redraw the transparent area of the mask from the prompt; keep every other pixel."""
+    first = decode_input(request.images[0], "image 0")
+    region = request.edit_region(first)
+    assert region is not None
+    box = region.getbbox()
+    if box is None:
+        raise InvalidRequest(
+            "the mask has no fully transparent pixels, so there is nothing to edit; make the "
+            "area to redraw fully transparent (alpha 0) in the mask",
+            param="mask",
+        )
+    keep_alpha = has_alpha(first)
+    base = first.convert("RGBA")
+    width, height = base.size
+    box_w, box_h = box[2] - box[0], box[3] - box[1]
+    small_hole = box_w * box_h < 0.5 * width * height and min(box_w, box_h) >= 16
+    if small_hole:
+        # A small hole: continue the surroundings into it, then draw the prompt's subject there,
+        # a little smaller than the hole's bounding box so a round hole does not clip it. (A
+        # whole scene drawn at full size would put its own subject anywhere, often half in.)
+        layer = fill_from_surroundings(base, region)
+        stages(_blend(base, layer, region), 0.5)
+        inner_w, inner_h = round(box_w * 0.7), round(box_h * 0.7)
+        drawing = illustrator.draw(
+            request.prompt,
+            width=inner_w,
+            height=inner_h,
+            seed=seed,
+            style=_style(request),
+            transparent=True,
+        )
+        # The illustrator leaves room around its figures; the hole is the room here.
+        subject = trim(drawing.image.convert("RGBA"))
+        scale = min(inner_w / subject.width, inner_h / subject.height)
+        subject = subject.resize(
+            (max(1, round(subject.width * scale)), max(1, round(subject.height * scale))),
+            Image.Resampling.LANCZOS,
+        )
+        layer.alpha_composite(
+            subject,
+            (box[0] + (box_w - subject.width) // 2, box[1] + (box_h - subject.height) // 2),
+        )
+    else:
+        if request.partial_images:
+            stages(_blend(base, fill_from_surroundings(base, region), region), 0.4)
+        drawing = illustrator.draw(
+            request.prompt, width=width, height=height, seed=seed, style=_style(request)
+        )
+        layer = drawing.image.convert("RGBA")
+    edited = _blend(base, layer, region)
+    return Result(_finish(edited, keep_alpha), drawing.understood)
+
+
+def _blend(base: Image.Image, layer: Image.Image, region: Image.Image) -> Image.Image:
+    """`layer` inside `region`, feathered inward from its edge; `base` everywhere else."""
+    radius = max(1.0, min(base.size) / 96)
+    feather = ImageChops.multiply(region.filter(ImageFilter.GaussianBlur(radius)), region)
+    # Where the input itself is see-through there is nothing to blend with: take the new picture.
+    hollow = base.getchannel("A").point(lambda a: 255 if a == 0 else 0)
+    feather = ImageChops.lighter(feather, ImageChops.multiply(hollow, region))
+    return Image.composite(layer, base, feather)
+
+
+def _finish(image: Image.Image, keep_alpha: bool) -> Image.Image:
+    return image if keep_alpha else image.convert("RGB")
+
+
+# -- product shots ------------------------------------------------------------------------------
+
+
+def product_shot(
+    illustrator: Any, request: ImageRequest, seed: int, stages: Stages = _ignore
+) -> Result:
+    """The input images as the subjects of a scene drawn from the prompt."""
+    width, height = request.width, request.height
+    transparent = request.background == "transparent"
+    subjects = [_as_subject(at_most(p, max(width, height))) for p in request.input_pictures()]
+    if transparent:
+        canvas = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+        understood = f"{len(subjects)} input image(s) on a transparent background"
+    else:
+        drawing = illustrator.draw(
+            request.prompt, width=width, height=height, seed=seed, style=_style(request)
+        )
+        # A touch of softness and light puts the scene behind the product, as a shallow depth
+        # of field would (blurred at half size: a quarter of the work, and no detail is kept).
+        half = drawing.image.convert("RGB").reduce(2)
+        half = half.filter(ImageFilter.GaussianBlur(min(width, height) / 320))
+        half = Image.blend(half, Image.new("RGB", half.size, (255, 255, 255)), 0.18)
+        canvas = half.resize((width, height), Image.Resampling.BILINEAR).convert("RGBA")
+        understood = f"{len(subjects)} input image(s) in {drawing.understood}"
+        stages(canvas.copy(), 0.4)
+    placed = _arrange(subjects, width, height)
+    canvas.alpha_composite(_shadow_layer(placed, width, height))
+    stages(canvas.copy(), 0.7)
+    for subject, (x, y) in placed:
+        canvas.alpha_composite(subject, (x, y))
+    return Result(canvas if transparent else canvas.convert("RGB"), understood)
+
+
+def _as_subject(picture: Image.Image) -> Image.Image:
+    """A cut-out subject, or the whole picture as a card with a white border when its
+    background is a photo that cannot be cut away."""
+    subject, separated = cut_out(picture)
+    if separated:
+        return trim(subject)
+    card = ImageOps.expand(
+        picture.convert("RGB"), border=max(2, min(picture.size) // 40), fill="white"
+    )
+    return card.convert("RGBA")
+
+
+def _arrange(
+    subjects: list[Image.Image], width: int, height: int
+) -> list[tuple[Image.Image, tuple[int, int]]]:
+    """Subjects side by side, standing on a ground line, scaled to share the frame."""
+    count = len(subjects)
+    gap = width * 0.04
+    usable_w = width * (0.78 if count == 1 else 0.88) - gap * (count - 1)
+    usable_h = height * (0.62 if count == 1 else 0.55)
+    ground = height * 0.86
+    # One scale for all keeps their relative sizes, unless that would make one a speck.
+    slot_w = usable_w / count
+    scaled = []
+    for subject in subjects:
+        scale = min(slot_w / subject.width, usable_h / subject.height)
+        size = (max(1, round(subject.width * scale)), max(1, round(subject.height * scale)))
+        scaled.append(subject.resize(size, Image.Resampling.LANCZOS))
+    total = sum(s.width for s in scaled) + gap * (count - 1)
+    x = (width - total) / 2
+    placed = []
+    for subject in scaled:
+        placed.append((subject, (round(x), round(ground - subject.height))))
+        x += subject.width + gap
+    return placed
+
+
+def _shadow_layer(
+    placed: list[tuple[Image.Image, tuple[int, int]]], width: int, height: int
+) -> Image.Image:
+    """Soft elliptical contact shadows under the placed subjects, as a full-frame RGBA layer."""
+    layer = Image.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(layer)
+    for subject, (x, y) in placed:
+        foot = y + subject.height
+        half_w = subject.width * 0.55
+        half_h = max(3.0, subject.height * 0.045)
+        centre = x + subject.width / 2
+        draw.ellipse((centre - half_w, foot - half_h, centre + half_w, foot + half_h), fill=110)
+    layer = layer.filter(ImageFilter.GaussianBlur(max(2.0, min(width, height) / 70)))
+    shadow = Image.new("RGBA", (width, height), (20, 20, 30, 0))
+    shadow.putalpha(layer)
+    return shadow
+
+
+# -- variations ---------------------------------------------------------------------------------
+
+
+def variation(request: ImageRequest, seed: int, stages: Stages = _ignore) -> Result:
+    """The input's composition again, with another palette, background or crop."""
+    rng = random.Random(seed)
+    width, height = request.width, request.height
+    picture = at_most(request.input_pictures()[0], max(width, height))
+    subject, separated = cut_out(picture)
+    if separated:
+        backdrop = _gradient(width, height, _shifted_palette(picture, rng))
+        stages(backdrop.copy(), 0.4)
+        subject = trim(subject)
+        if rng.random() < 0.5:
+            subject = ImageOps.mirror(subject)
+        placed = _arrange([subject], width, height)
+        # Another crop: the subject larger or smaller, and off centre.
+        scale = rng.uniform(0.8, 1.15)
+        (shape, (x, y)) = placed[0]
+        resized = shape.resize(
+            (max(1, round(shape.width * scale)), max(1, round(shape.height * scale))),
+            Image.Resampling.LANCZOS,
+        )
+        dx = round(rng.uniform(-0.12, 0.12) * width)
+        x = max(0, min(width - resized.width, x + (shape.width - resized.width) // 2 + dx))
+        y = round(y + shape.height - resized.height)
+        placed = [(resized, (x, y))]
+        backdrop.alpha_composite(_shadow_layer(placed, width, height))
+        stages(backdrop.copy(), 0.7)
+        backdrop.alpha_composite(resized, (x, y))
+        return Result(backdrop.convert("RGB"), "a variation with a new background and crop")
+    # A full picture: turn its palette and take another crop of it.
+    turned = _rotate_hue(picture.convert("RGB"), rng.uniform(0.15, 0.85))
+    stages(turned.resize((width, height), Image.Resampling.BILINEAR), 0.5)
+    zoom = rng.uniform(0.72, 0.92)
+    crop_w, crop_h = turned.width * zoom, turned.height * zoom
+    left = rng.uniform(0, turned.width - crop_w)
+    top = rng.uniform(0, turned.height - crop_h)
+    cropped = turned.crop((round(left), round(top), round(left + crop_w), round(top + crop_h)))
+    if rng.random() < 0.5:
+        cropped = ImageOps.mirror(cropped)
+    fitted = ImageOps.fit(cropped, (width, height), Image.Resampling.LANCZOS)
+    return Result(fitted, "a variation with another palette and crop")
+
+
+def _dominant_colour(picture: Image.Image) -> tuple[int, int, int]:
+    small = picture.convert("RGB").resize((32, 32), Image.Resampling.BILINEAR)
+    colours = np.asarray(small, dtype=np.float32).reshape(-1, 3)
+    saturation = colours.max(axis=1) - colours.min(axis=1)
+    chosen = colours[saturation >= np.percentile(saturation, 75)]
+    return tuple(int(v) for v in chosen.mean(axis=0))  # type: ignore[return-value]
+
+
+def _shifted_palette(
+    picture: Image.Image, rng: random.Random
+) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """Two light background colours whose hue is turned away from the picture's main colour,
+    so the subject stands out against them."""
+    r, g, b = (v / 255 for v in _dominant_colour(picture))
+    hue, _, _ = colorsys.rgb_to_hls(r, g, b)
+    hue = (hue + rng.uniform(0.3, 0.7)) % 1.0
+    top = colorsys.hls_to_rgb(hue, rng.uniform(0.82, 0.92), rng.uniform(0.35, 0.6))
+    bottom = colorsys.hls_to_rgb(
+        (hue + 0.05) % 1.0, rng.uniform(0.62, 0.74), rng.uniform(0.3, 0.55)
+    )
+    return (
+        tuple(round(v * 255) for v in top),  # type: ignore[return-value]
+        tuple(round(v * 255) for v in bottom),  # type: ignore[return-value]
+    )
+
+
+def _gradient(
+    width: int, height: int, colours: tuple[tuple[int, int, int], tuple[int, int, int]]
+) -> Image.Image:
+    top, bottom = (np.array(c, dtype=np.float32) for c in colours)
+    t = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
+    rows = top * (1 - t) + bottom * t
+    pixels = np.broadcast_to(rows, (height, width, 3)).astype(np.uint8)
+    return Image.fromarray(pixels, "RGB").convert("RGBA")
+
+
+def _rotate_hue(picture: Image.Image, turn: float) -> Image.Image:
+    hsv = np.asarray(picture.convert("HSV"), dtype=np.uint16)
+    hsv = hsv.copy()
+    hsv[..., 0] = (hsv[..., 0] + round(turn * 256)) % 256
+    return Image.fromarray(hsv.astype(np.uint8), "HSV").convert("RGB")
+
+
+# -- previews of plain generations ----------------------------------------------------------
+
+
+def layout_sketch(illustrator: Any, request: ImageRequest, seed: int) -> Image.Image:
+    """The figures of the picture without its scene, in grey on paper: the layout stage.
+
+    The illustrator's public API draws finished pictures only; its figures-only mode
+    (`transparent=True`) is the one earlier stage reachable from outside.
+    """
+    figures = illustrator.draw(
+        request.prompt,
+        width=request.width,
+        height=request.height,
+        seed=seed,
+        style=_style(request),
+        transparent=True,
+    ).image.convert("RGBA")
+    paper = Image.new("RGBA", figures.size, (246, 244, 238, 255))
+    grey = ImageOps.grayscale(figures.convert("RGB"))
+    tone = ImageOps.colorize(grey, black=(120, 120, 128), white=(214, 212, 206)).convert("RGBA")
+    tone.putalpha(figures.getchannel("A"))
+    paper.alpha_composite(tone)
+    return paper.convert("RGB")
+
+
+# -- one request, with its previews ------------------------------------------------------------
+
+
+def draw(
+    illustrator: Any,
+    request: ImageRequest,
+    index: int,
+    preview: Callable[[int, Image.Image, float], None] | None = None,
+) -> Result:
+    """Image `index` of an edit or variation (or a generation with previews), calling
+    `preview(partial_image_index, picture, progress)` for up to `request.partial_images` of the
+    stages the work passes through."""
+    seed = request.seed + index
+    shown: list[int] = []
+
+    def stage(picture: Image.Image, progress: float) -> None:
+        if preview is not None and len(shown) < request.partial_images:
+            preview(len(shown), _to_size(picture, request), progress)
+            shown.append(1)
+
+    if request.operation == "variation":
+        result = variation(request, seed, stage)
+    elif request.operation == "edit" and request.mask is not None:
+        result = masked_edit(illustrator, request, seed, stage)
+    elif request.operation == "edit":
+        result = product_shot(illustrator, request, seed, stage)
+    else:
+        if request.partial_images:
+            stage(layout_sketch(illustrator, request, seed), 0.3)
+        drawing = illustrator.draw(
+            request.prompt,
+            width=request.width,
+            height=request.height,
+            seed=seed,
+            style=_style(request),
+            transparent=request.background == "transparent",
+        )
+        result = Result(drawing.image, drawing.understood)
+    result.image = _to_size(result.image, request)
+    return result
+
+
+def _to_size(picture: Image.Image, request: ImageRequest) -> Image.Image:
+    """The requested output size. Only a masked edit works at the input's own size (so that the
+    kept pixels are the input's); when the request asks for another size its result is scaled
+    and, for another aspect ratio, centre-cropped to it."""
+    size = (request.width, request.height)
+    if picture.size == size:
+        return picture
+    return ImageOps.fit(picture, size, Image.Resampling.LANCZOS)

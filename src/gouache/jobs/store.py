@@ -31,7 +31,6 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
-    inspect,
     select,
     update,
 )
@@ -39,6 +38,7 @@ from sqlalchemy.engine import Engine as SqlEngine
 from sqlalchemy.exc import DBAPIError
 
 from gouache.errors import StoreUnavailable
+from gouache.jobs.migrate import ensure_schema
 from gouache.jobs.states import FINISHED, UNFINISHED, Status
 
 metadata = MetaData()
@@ -72,9 +72,6 @@ operations = Table(
     Index("ix_operations_status_expires", "status", "expires"),
     Index("ix_operations_user", "user", "created"),
 )
-
-# Added after 0.1: created on open when an older database lacks them.
-_LATE_INDEXES = ("ix_operations_status_expires",)
 
 
 @dataclass(frozen=True)
@@ -193,8 +190,7 @@ class OperationStore:
             max_overflow=16,
         )
         event.listen(self.engine, "connect", self._on_connect)
-        metadata.create_all(self.engine)
-        self._migrate()
+        ensure_schema(self.engine)
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
@@ -204,20 +200,6 @@ class OperationStore:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
         cursor.close()
-
-    def _migrate(self) -> None:
-        """Bring a 0.1 database up to date: the tenant column and the sweeper's index."""
-        inspector = inspect(self.engine)
-        columns = {column["name"] for column in inspector.get_columns("operations")}
-        existing = {index["name"] for index in inspector.get_indexes("operations")}
-        with self.engine.begin() as conn:
-            if "tenant" not in columns:
-                conn.exec_driver_sql(
-                    "ALTER TABLE operations ADD COLUMN tenant VARCHAR(64) NOT NULL DEFAULT ''"
-                )
-            for index in operations.indexes:
-                if index.name in _LATE_INDEXES and index.name not in existing:
-                    index.create(conn)
 
     def close(self) -> None:
         with self._readers_lock:

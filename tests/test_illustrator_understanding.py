@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from gouache.illustrator import colours
-from gouache.illustrator.concepts import find_concepts, shared_index
+from gouache.illustrator.concepts import shared_index
 from gouache.illustrator.encoder import shared_encoder
-from gouache.illustrator.parse import parse
+from gouache.illustrator.parse import find_concepts, parse
 
 
 @pytest.mark.parametrize(

@@ -141,10 +141,13 @@ def layout(
         size = base * subject.size * (0.92 if count > 1 else 1.0)
         if count > 4:
             size *= 0.75
-        flying = airborne(subject)
+        flying = airborne(subject) and not subject.figure
+        if subject.figure:
+            size *= 1.3  # a person stands taller than the things on a table
         # Group centre.
         cx = x0 + rw * slot_of.get(g, 0.5)
-        ground = stage.surface[0] if stage.surface is not None and not flying else stage.ground
+        on_surface = stage.surface is not None and not flying and not subject.figure
+        ground = stage.surface[0] if on_surface else stage.ground
         ground = min(max(ground, y0 + size * 0.9), y1 - size * 0.08)
         cy = ground - size * 0.5
         if flying:
@@ -178,11 +181,20 @@ def layout(
             elif relation == "front":
                 cx, cy = ax + asize * 0.25, ay + asize * 0.28
                 size = max(size, asize * 0.8)
+            elif relation == "inside":
+                # "a brain inside a light bulb": centred in the anchor, small enough to fit.
+                size = asize * 0.42
+                cx, cy = ax, ay - asize * 0.1
+                flying = True
             elif relation == "behind":
                 cx, cy = ax - asize * 0.3, ay - asize * 0.2
                 size = min(size, asize * 0.8)
         colours = colour_for[g]
-        placements.extend(row(g, count, cx, cy, size, colours, not flying, rng, (x0, y0, x1, y1)))
+        placed = row(g, count, cx, cy, size, colours, not flying, rng, (x0, y0, x1, y1))
+        if anchor is not None and anchor[1] == "inside":
+            for p in placed:
+                p.layer = 1  # drawn over the thing it is inside
+        placements.extend(placed)
         group = [p for p in placements if p.subject == g]
         centres[g] = (
             float(np.mean([p.cx for p in group])),

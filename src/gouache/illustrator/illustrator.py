@@ -21,14 +21,17 @@ import numpy as np
 from PIL import Image
 
 from . import colours
+from .charts import draw_chart
 from .colours import RGB, contrast_ink, luminance, mix, shade
 from .compose import Placement, layout
 from .concepts import Concept, shared_index
 from .designs import abstract_background, brand_board, pattern_background
 from .figures import draw_placement, mirrorable
+from .lettering import set_lines
+from .lexicon import ROOMS
 from .parse import STYLES, Plan, Subject, parse
 from .render import Canvas
-from .scenes import Context, Stage, draw_setting, studio
+from .scenes import Context, Stage, counter, draw_setting, interior, studio
 from .styles import Style, default_palette, finish, neon_palette, style_named
 
 SIZE_LIMIT = 4096
@@ -193,6 +196,21 @@ class Sketch:
         plan, ctx, w, h = self.plan, self.ctx, self.width, self.height
         region = None
         props = False
+        if self.purpose == "chart":
+            self.stage = Stage(h * 0.7, h * 0.1, h * 0.4)
+            return
+        if plan.room and self.purpose == "scene" and not self.transparent:
+            room = ROOMS[plan.room]
+            self.stage = interior(ctx, room)
+            self.furnish(room)
+            objects = [s for s in plan.subjects if not s.figure]
+            if room.get("counter") and (plan.surface or objects):
+                self.stage.surface = counter(ctx, room, h * 0.6)
+            self.placements = layout(
+                plan, self.stage, w, h, self.rng, self.subject_colours(), None, self.draft
+            )
+            self.mirror()
+            return
         if self.purpose == "product" or (plan.setting == "studio"):
             self.stage = studio(ctx) if not self.transparent else Stage(h * 0.78, h * 0.1, h * 0.4)
             props = not self.transparent and not plan.surface
@@ -232,6 +250,29 @@ class Sketch:
         self.placements = layout(
             plan, self.stage, w, h, self.rng, self.subject_colours(), region, self.draft
         )
+        self.mirror()
+        if props and self.placements:
+            self.product_props()
+
+    def furnish(self, room: dict) -> None:
+        """The furniture of a room template, standing on the floor at the room's edges."""
+        index = shared_index()
+        floor = self.stage.floor_colour
+        wall = self.ctx.c(room["wall"])
+        wall_ink = shade(wall, -0.35 if luminance(wall) > 0.4 else 0.45)
+        for ref, fx, fsize in room["furniture"]:
+            concept = index.by_ref(ref)
+            if concept is None:
+                continue
+            size = self.height * fsize
+            x = self.width * fx
+            if self.draft % 2:
+                x = self.width - x  # mirrored rooms for alternate drafts
+            colour = wall_ink if concept.font == "mdi" else shade(wall_ink, 0.2)
+            spot = Placement(-1, x, self.stage.ground - size * 0.5, size, colour, True)
+            draw_placement(self.canvas, spot, concept, self.style, floor)
+
+    def mirror(self) -> None:
         for g, concept in enumerate(self.concepts):
             # Every other draft is mirrored (with the three placements that makes six distinct
             # drafts); never writing or digits. No relation the prompt can state depends on facing.
@@ -239,8 +280,6 @@ class Sketch:
             for placement in self.placements:
                 if placement.subject == g:
                     placement.flip = flip
-        if props and self.placements:
-            self.product_props()
 
     def product_props(self) -> None:
         """Product shots vary by seed in the ways a designer would: a soft disc or an arch behind
@@ -296,6 +335,77 @@ class Sketch:
             c.circle(ax, centre, radius, tint, opacity=0.9, background=True)
             c.ring(ax, centre, radius * 1.18, max(2.0, size * 0.012), tint, background=True)
 
+    def hold(self, placement: Placement, prop: Concept, at: str, floor: RGB) -> None:
+        """A figure's prop: at its hand (a tablet, a briefcase) or on its head (a hat)."""
+        size = placement.size
+        side = -1.0 if placement.flip else 1.0
+        if at == "head":
+            spot = Placement(
+                -1, placement.cx, placement.cy - size * 0.42, size * 0.36, (0, 0, 0), False
+            )
+        else:
+            spot = Placement(
+                -1,
+                placement.cx + side * size * 0.3,
+                placement.cy + size * 0.06,
+                size * 0.4,
+                (0, 0, 0),
+                False,
+            )
+        spot.colour = (
+            natural_colour(prop)[0] if natural_colour(prop) else shade(placement.colour, -0.45)
+        )
+        draw_placement(self.canvas, spot, prop, self.style, floor)
+
+    def is_logo(self) -> bool:
+        return "logo" in self.plan.prompt.lower() or "ロゴ" in self.plan.prompt
+
+    def logo(self) -> None:
+        """A logo draft: the mark in its colour on a disc, the name set in real type under it."""
+        c, w, h, plan = self.canvas, self.width, self.height, self.plan
+        given = [col for s in plan.subjects for col in s.colours]
+        primary = self.style.tint(given[0] if given else (plan.palette or self.palette)[0])
+        if luminance(primary) > 0.8:
+            primary = shade(primary, -0.5)
+        paper = mix(primary, (255, 255, 255), 0.9)
+        if not self.transparent:
+            c.vertical_gradient([(0, paper), (1, shade(paper, -0.03))])
+        has_name = bool(plan.text)
+        cy = h * (0.38 if has_name else 0.5)
+        radius = c.short * (0.22 if has_name else 0.3)
+        layout_kind = self.draft % 2  # a filled badge or an outlined ring
+        motif = self.concepts[0] if self.concepts else None
+        if layout_kind == 0:
+            c.circle(w / 2, cy, radius, primary)
+            ink = contrast_ink(primary) if not given else (255, 255, 255)
+        else:
+            c.circle(w / 2, cy, radius, (255, 255, 255))
+            c.ring(w / 2, cy, radius, c.short * 0.018, primary)
+            ink = primary
+        if motif is not None:
+            spot = Placement(0, w / 2, cy, radius * 1.15, ink, False)
+            draw_placement(c, spot, motif, flat_of_style(), primary)
+        if has_name:
+            lines = plan.text[:2]
+            box = (w * 0.12, h * 0.66, w * 0.88, h * (0.84 if len(lines) == 1 else 0.92))
+            set_lines(c, lines, box, [shade(primary, -0.25), shade(primary, 0.1)])
+
+    def letter_panel(self) -> None:
+        """The words of a banner, poster or card on a calm panel, large enough to read."""
+        c, w, h = self.canvas, self.width, self.height
+        lines = self.plan.text[:3]
+        if w >= h:
+            box = (w * 0.06, h * 0.18, w * 0.54, h * 0.74)
+        else:
+            box = (w * 0.08, h * 0.08, w * 0.92, h * 0.44)
+        pad = c.short * 0.04
+        accent = self.style.tint(self.palette[0])
+        ink = shade(accent, -0.55) if luminance(accent) > 0.25 else accent
+        c.rounded_rect(
+            (box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad), pad, (255, 255, 255), 0.94
+        )
+        set_lines(c, lines, box, [ink, shade(ink, 0.25), ink])
+
     def draw_surface(self) -> tuple[float, float, float]:
         """A table or desk top that things stand on, drawn across the lower part of the stage."""
         c, w, h = self.canvas, self.width, self.height
@@ -324,6 +434,22 @@ class Sketch:
     # -- rasterising ------------------------------------------------------------------------
     def rasterise(self) -> Image.Image:
         plan, canvas = self.plan, self.canvas
+        if self.purpose == "chart":
+            world = shared_index().by_ref("emoji:world map")
+            draw_chart(
+                canvas,
+                plan.chart or "bar",
+                plan.trend,
+                plan.slices,
+                plan.palette,
+                world,
+                self.style,
+                self.rng,
+            )
+            return finish(canvas.image, self.style) if not self.transparent else canvas.image
+        if self.purpose == "brand" and (plan.text or self.is_logo()):
+            self.logo()
+            return finish(canvas.image, self.style) if not self.transparent else canvas.image
         if self.purpose == "brand":
             motifs = list(self.concepts)
             brand_board(self.ctx, self.palette, motifs, self.style, self.transparent)
@@ -337,10 +463,19 @@ class Sketch:
         for placement in sorted(self.placements, key=lambda p: (p.layer, p.cy + p.size * 0.5)):
             concept = self.concepts[placement.subject]
             draw_placement(canvas, placement, concept, self.style, floor, drop_shadow=drop)
+            subject = plan.subjects[placement.subject]
+            if subject.prop is not None:
+                self.hold(placement, subject.prop, subject.prop_at, floor)
+        if plan.text and self.purpose == "slide":
+            self.letter_panel()
         image = finish(canvas.image, self.style) if not self.transparent else canvas.image
         if self.transparent:
             image = unblend(image, canvas.alpha, self.plan.background or (255, 255, 255))
         return image
+
+
+def flat_of_style() -> Style:
+    return Style("flat", shading=False, shadows=False)
 
 
 def drawings_of(subject: Subject) -> tuple[Concept, ...]:
@@ -403,6 +538,7 @@ def describe(plan: Plan, style_name: str, sketch: Sketch) -> str:
             phrase += f" {position_phrase(subject.position)}"
         rel = {
             "beside": "next to",
+            "inside": "inside",
             "front": "in front of",
             "on": "on",
             "above": "above",
@@ -420,7 +556,9 @@ def describe(plan: Plan, style_name: str, sketch: Sketch) -> str:
     parts = [p.replace(" \x00", "") for p in parts]
     things = join(parts)
     purpose = sketch.purpose
-    if purpose == "brand":
+    if purpose == "brand" and (plan.text or sketch.is_logo()):
+        text = "a logo" + (f" with {things}" if things else "")
+    elif purpose == "brand":
         text = "a brand board" + (f" featuring {things}" if things else "")
     elif purpose == "pattern":
         kind = {
@@ -437,11 +575,20 @@ def describe(plan: Plan, style_name: str, sketch: Sketch) -> str:
         text = "a slide background with space for a title" + (f", with {things}" if things else "")
     elif purpose == "abstract":
         text = things or "an abstract background"
+    elif purpose == "chart":
+        text = chart_phrase(plan)
     else:
         text = things or (f"a {setting_noun(plan.setting)}" if plan.setting else "an illustration")
+        if plan.room and not things:
+            text = f"a {ROOM_NAMES.get(plan.room, plan.room)}"
+    if plan.text:
+        quoted = " and ".join(f'"{line}"' for line in plan.text[:3])
+        text += f" with the words {quoted}" if purpose != "brand" else f" named {quoted}"
     if plan.surface:
         text += f" on a {plan.surface}"
-    if (
+    if plan.room and things and purpose == "scene":
+        text += f" in a {ROOM_NAMES.get(plan.room, plan.room)}"
+    elif (
         things
         and purpose in ("scene", "slide")
         and plan.setting
@@ -460,7 +607,36 @@ def describe(plan: Plan, style_name: str, sketch: Sketch) -> str:
         text += f" in {join(names)}"
     if sketch.transparent:
         text += " on a transparent background"
-    return f"{text}, {style_name} style"
+    if plan.excluded:
+        text += ", with no " + join(list(dict.fromkeys(plan.excluded)))
+    text = f"{text}, {style_name} style"
+    remarks = list(plan.notes)
+    if plan.unknown:
+        remarks.append("not understood: " + ", ".join(dict.fromkeys(plan.unknown)))
+    if remarks:
+        text += " (" + "; ".join(remarks) + ")"
+    return text
+
+
+ROOM_NAMES = {
+    "conference": "conference room",
+    "living": "living room",
+    "datacenter": "data center",
+    "cafe": "café",
+}
+
+
+def chart_phrase(plan: Plan) -> str:
+    colours_named = list(dict.fromkeys(colours.name_of(c) for c in plan.palette))
+    tint = f" in {join(colours_named)}" if colours_named else ""
+    if plan.chart == "pie":
+        n = max(2, plan.slices or len(plan.palette) or 4)
+        return f"a pie chart with {number_word(n)} slices{tint}"
+    if plan.chart == "map":
+        return f"a world map with network lines{tint}"
+    direction = "going up" if plan.trend >= 0 else "going down"
+    kind = "line chart" if plan.chart == "line" else "bar chart"
+    return f"a {kind} {direction}{tint}"
 
 
 def setting_phrase(setting: str) -> str:

@@ -225,7 +225,7 @@ class Sketch:
                 self.clear = (w * 0.06, h * 0.12, w * 0.55, h * 0.5)
             else:
                 self.stage = Stage(h * 0.7, h * 0.15, h * 0.45)
-            if w >= h:
+            if w > h or (w == h and not plan.text):
                 region = (w * 0.58, h * 0.12, w * 0.96, h * 0.92)
             else:
                 region = (w * 0.08, h * 0.5, w * 0.92, h * 0.94)
@@ -259,7 +259,7 @@ class Sketch:
         index = shared_index()
         floor = self.stage.floor_colour
         wall = self.ctx.c(room["wall"])
-        wall_ink = shade(wall, -0.35 if luminance(wall) > 0.4 else 0.45)
+        wall_ink = shade(wall, 0.4) if luminance(wall) > 0.4 else shade(wall, -0.45)
         for ref, fx, fsize in room["furniture"]:
             concept = index.by_ref(ref)
             if concept is None:
@@ -353,7 +353,7 @@ class Sketch:
                 False,
             )
         spot.colour = (
-            natural_colour(prop)[0] if natural_colour(prop) else shade(placement.colour, -0.45)
+            natural_colour(prop)[0] if natural_colour(prop) else shade(placement.colour, 0.45)
         )
         draw_placement(self.canvas, spot, prop, self.style, floor)
 
@@ -388,23 +388,23 @@ class Sketch:
         if has_name:
             lines = plan.text[:2]
             box = (w * 0.12, h * 0.66, w * 0.88, h * (0.84 if len(lines) == 1 else 0.92))
-            set_lines(c, lines, box, [shade(primary, -0.25), shade(primary, 0.1)])
+            set_lines(c, lines, box, [shade(primary, 0.35), shade(primary, 0.2)])
 
     def letter_panel(self) -> None:
         """The words of a banner, poster or card on a calm panel, large enough to read."""
         c, w, h = self.canvas, self.width, self.height
         lines = self.plan.text[:3]
-        if w >= h:
+        if w > h:
             box = (w * 0.06, h * 0.18, w * 0.54, h * 0.74)
         else:
-            box = (w * 0.08, h * 0.08, w * 0.92, h * 0.44)
+            box = (w * 0.1, h * 0.1, w * 0.9, h * 0.42)
         pad = c.short * 0.04
         accent = self.style.tint(self.palette[0])
-        ink = shade(accent, -0.55) if luminance(accent) > 0.25 else accent
+        ink = shade(accent, 0.62) if luminance(accent) > 0.12 else accent
         c.rounded_rect(
             (box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad), pad, (255, 255, 255), 0.94
         )
-        set_lines(c, lines, box, [ink, shade(ink, 0.25), ink])
+        set_lines(c, lines, box, [ink])
 
     def draw_surface(self) -> tuple[float, float, float]:
         """A table or desk top that things stand on, drawn across the lower part of the stage."""

@@ -215,10 +215,11 @@ class _Reader:
             if colours_here:
                 plan.palette.append(colours_here[0])
             return
-        for word in words[:-1]:
-            if word in SETTINGS:  # "a snowy mountain village": snow is the setting
-                self.set_setting(word)
-        words = [w for w in words[:-1] if w not in SETTINGS] + words[-1:]
+        if not pinned:
+            for word in words[:-1]:
+                if word in SETTINGS:  # "a snowy mountain village": snow is the setting
+                    self.set_setting(word)
+            words = [w for w in words[:-1] if w not in SETTINGS] + words[-1:]
         phrase = " ".join(words)
         figure = self.figure(words)
         concept, matched = self.head_concept(words)

@@ -1,0 +1,211 @@
+"""The illustrator's abilities checked as a person checks a picture: the words read back by OCR,
+the chart's bars going the asked way, the slices in the named colours, the figure present, the
+thing a prompt says is absent not drawn, and the subject of a prompt in another language."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gouache.illustrator import Illustrator
+from gouache.illustrator.parse import parse
+
+
+@pytest.fixture(scope="module")
+def illustrator() -> Illustrator:
+    return Illustrator()
+
+
+def ocr(image) -> str:
+    """Text read back from a picture by the tesseract command line."""
+    if shutil.which("tesseract") is None:
+        pytest.fail("tesseract is not installed (apt-get install tesseract-ocr)")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "picture.png"
+        image = image.convert("RGB")
+        if max(image.size) < 1000:  # as a person zooms in on a thumbnail
+            factor = 1000 / max(image.size)
+            image = image.resize((int(image.width * factor), int(image.height * factor)))
+        image.save(path)
+        # Two page layouts (sparse text, one block): large display type is found by one or
+        # the other; the words must still be read from the picture's pixels.
+        read = [
+            subprocess.run(
+                ["tesseract", str(path), "-", "--psm", mode],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            for mode in ("11", "6")
+        ]
+    return " | ".join(" ".join(text.split()).upper() for text in read)
+
+
+@pytest.mark.parametrize("size", [256, 1024])
+def test_a_name_called_in_the_prompt_is_set_in_type_on_the_logo(illustrator, size) -> None:
+    drawing = illustrator.draw(
+        "a logo concept for a bakery called Rise", width=size, height=size, seed=1
+    )
+    assert "RISE" in ocr(drawing.image)
+    assert '"Rise"' in drawing.understood
+    assert "bread" in drawing.understood  # the bakery's mark, not a stock chart
+
+
+@pytest.mark.parametrize("size", [(256, 256), (1792, 1024), (1024, 1792)])
+def test_a_sale_banner_says_its_sale(illustrator, size) -> None:
+    drawing = illustrator.draw(
+        "a summer sale banner, 50% off", width=size[0], height=size[1], seed=2
+    )
+    text = ocr(drawing.image)
+    assert "SUMMER SALE" in text
+    assert "50% OFF" in text
+
+
+def test_a_quoted_name_is_set_in_type(illustrator) -> None:
+    drawing = illustrator.draw('a poster that says "Open Day"', width=768, height=1024, seed=3)
+    assert "OPEN DAY" in ocr(drawing.image)
+
+
+def column_tops(image: np.ndarray, colour: tuple[int, int, int]) -> list[int]:
+    """The top row of each run of columns that hold the colour: the bars of a bar chart."""
+    near = np.abs(image.astype(int) - np.array(colour)).sum(axis=2) < 60
+    has = near.sum(axis=0) > 4
+    tops, x = [], 0
+    while x < len(has):
+        if has[x]:
+            start = x
+            while x < len(has) and has[x]:
+                x += 1
+            middle = (start + x) // 2
+            tops.append(int(np.argmax(near[:, middle])))
+        x += 1
+    return tops
+
+
+@pytest.mark.parametrize(
+    ("prompt", "rising"),
+    [("a bar chart going up in blue", True), ("a bar chart going down in blue", False)],
+)
+def test_bar_charts_go_the_way_asked(illustrator, prompt, rising) -> None:
+    drawing = illustrator.draw(prompt, width=512, height=512, seed=4)
+    tops = column_tops(np.asarray(drawing.image), blue_of(prompt))
+    assert len(tops) >= 4
+    # A higher bar has a smaller top row.
+    if rising:
+        assert tops[-1] < tops[0]
+    else:
+        assert tops[-1] > tops[0]
+
+
+def blue_of(prompt: str) -> tuple[int, int, int]:
+    return parse(prompt).palette[0]
+
+
+def test_a_pie_chart_has_its_slices_in_the_named_colours(illustrator) -> None:
+    prompt = "a pie chart with three slices in blue, green and orange"
+    plan = parse(prompt)
+    assert plan.chart == "pie" and plan.slices == 3
+    image = np.asarray(illustrator.draw(prompt, width=512, height=512, seed=5).image).astype(int)
+    shares = []
+    for colour in plan.palette:
+        near = np.abs(image - np.array(colour)).sum(axis=2) < 40
+        shares.append(near.mean())
+    # Each named colour covers a real slice (over 4 % of the frame).
+    assert min(shares) > 0.04, shares
+
+
+def test_a_person_is_drawn_as_a_figure_holding_their_prop(illustrator) -> None:
+    plan = parse("a smiling woman holding a tablet")
+    assert len(plan.subjects) == 1
+    woman = plan.subjects[0]
+    assert woman.figure and "female" in woman.concept.name
+    assert woman.prop is not None and woman.prop.name == "tablet"
+    plan = parse("two business people shaking hands")
+    assert plan.subjects[0].figure and plan.subjects[0].count == 2
+    assert any(s.concept.name == "handshake" for s in plan.subjects)
+
+
+def test_a_team_in_a_conference_room_is_people_in_a_room(illustrator) -> None:
+    plan = parse("a team meeting in a conference room")
+    assert plan.room == "conference"
+    assert plan.subjects[0].figure and plan.subjects[0].count == 3
+    drawing = illustrator.draw("a team meeting in a conference room", width=512, height=512, seed=6)
+    assert "conference room" in drawing.understood
+
+
+@pytest.mark.parametrize(
+    ("prompt", "thing"),
+    [
+        ("a stainless steel water bottle", "bottle"),
+        ("pendant lights over a kitchen island", "ceiling light"),
+        ("a bottle of perfume", "lotion bottle"),
+        ("palm trees at sunset", "palm tree"),
+        ("a charging station for electric cars", "ev station"),
+        ("an office building at dusk", "office building"),
+    ],
+)
+def test_the_head_noun_picks_the_drawing(prompt, thing) -> None:
+    names = [s.concept.name for s in parse(prompt).subjects]
+    assert any(thing in name for name in names), names
+    assert "necklace" not in names and "building construction" not in names
+
+
+def test_what_the_prompt_says_is_absent_is_not_drawn(illustrator) -> None:
+    plan = parse("a street with no cars")
+    assert plan.subjects == [] and plan.excluded == ["cars"]
+    drawing = illustrator.draw("a street with no cars", width=256, height=256, seed=7)
+    assert "with no cars" in drawing.understood
+
+
+@pytest.mark.parametrize(
+    ("prompt", "thing", "language"),
+    [
+        ("ein Hund im Park", "dog", "German"),
+        ("un gato en la playa", "cat", "Spanish"),
+        ("une voiture rouge dans la ville", "automobile", "French"),
+        ("猫と犬", "cat", "Japanese"),
+    ],
+)
+def test_other_languages_draw_their_subject(illustrator, prompt, thing, language) -> None:
+    plan = parse(prompt)
+    assert thing in [s.concept.name for s in plan.subjects]
+    drawing = illustrator.draw(prompt, width=256, height=256, seed=8)
+    assert f"read as {language}" in drawing.understood
+
+
+def test_french_colours_bind_to_their_noun() -> None:
+    subject = parse("une voiture rouge dans la ville").subjects[0]
+    assert subject.colours and subject.colours[0][0] > 180 > subject.colours[0][2]
+
+
+def test_emoji_prompts_draw_their_emoji() -> None:
+    names = [s.concept.name for s in parse("🚀🌕").subjects]
+    assert names[0] == "rocket" and "moon" in names[1]
+
+
+def test_a_brain_inside_a_bulb_is_drawn_inside_it(illustrator) -> None:
+    from gouache.illustrator.illustrator import Sketch
+
+    plan = parse("a brain inside a light bulb")
+    sketch = Sketch(plan, "flat", 512, 512, np.random.default_rng(1), False)
+    sketch.stage_and_layout()
+    brain = next(p for p in sketch.placements if p.subject == 0)
+    bulb = next(p for p in sketch.placements if p.subject == 1)
+    assert abs(brain.cx - bulb.cx) < bulb.size * 0.2
+    assert abs(brain.cy - bulb.cy) < bulb.size * 0.3
+    assert brain.size < bulb.size * 0.6
+
+
+def test_a_green_leaf_logo_has_a_green_mark(illustrator) -> None:
+    image = np.asarray(
+        illustrator.draw("a green leaf logo", width=512, height=512, seed=9).image
+    ).astype(int)
+    centre = image[160:352, 160:352]
+    r, g, b = centre[..., 0], centre[..., 1], centre[..., 2]
+    greenish = (g > r + 40) & (g > b + 40)
+    assert greenish.mean() > 0.3

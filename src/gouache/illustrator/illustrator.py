@@ -474,6 +474,10 @@ class Sketch:
         return image
 
 
+def count_is_plural(subject: Subject) -> bool:
+    return subject.phrase.endswith("s") and subject.phrase not in ("business", "glass")
+
+
 def flat_of_style() -> Style:
     return Style("flat", shading=False, shadows=False)
 
@@ -520,6 +524,11 @@ def describe(plan: Plan, style_name: str, sketch: Sketch) -> str:
     parts = []
     for g, subject in enumerate(plan.subjects):
         name = sketch.concepts[g].name
+        if subject.figure:
+            name = subject.phrase.split()[-1]  # "a chef", not the figure's drawing name
+            name = name[:-1] if count_is_plural(subject) and name.endswith("s") else name
+            if name in ("people", "team", "meeting", "friend", "colleague"):
+                name = "person"
         for prefix in ("food ", "shoe "):
             if name.startswith(prefix) and len(name.split()) > 1:
                 name = name[len(prefix) :] + (" shoe" if prefix == "shoe " else "")
@@ -534,6 +543,9 @@ def describe(plan: Plan, style_name: str, sketch: Sketch) -> str:
             words.extend(n for n in named if n not in name.split())
         noun = " ".join([*words, name])
         phrase = f"{number_word(count)} {plural(noun)}" if count > 1 else f"{article(noun)} {noun}"
+        if subject.prop is not None:
+            verb = "wearing" if subject.prop_at == "head" else "with"
+            phrase += f" {verb} {article(subject.prop.name)} {subject.prop.name}"
         if subject.position:
             phrase += f" {position_phrase(subject.position)}"
         rel = {
@@ -705,6 +717,8 @@ def number_word(n: int) -> str:
 
 
 def plural(noun: str) -> str:
+    if noun.endswith("person"):
+        return noun[: -len("person")] + "people"
     if noun.endswith(("s", "x", "ch", "sh")):
         return noun + "es"
     if noun.endswith("y") and noun[-2:-1] not in "aeiou":

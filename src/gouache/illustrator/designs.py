@@ -306,3 +306,37 @@ def text_font_available() -> bool:
 
 
 __all__ = ["abstract_background", "brand_board", "pattern_background", "FONT_FILES"]
+
+
+def icon_set(ctx: Context, concepts: list[Concept], colour: RGB, style: Style, draft: int) -> None:
+    """A set of icons in one brand colour: a grid of tiles, each with one icon. Drafts alternate
+    filled tiles with white icons and white tiles with coloured icons, circles and squares."""
+    canvas, w, h = ctx.canvas, ctx.w, ctx.h
+    paper = mix(colour, (255, 255, 255), 0.92)
+    canvas.vertical_gradient([(0, paper), (1, shade(paper, 0.03))])
+    n = len(concepts)
+    cols = 4 if w > h * 1.3 else 3
+    cols = min(cols, n)
+    rows = (n + cols - 1) // cols
+    cell = min(w * 0.84 / cols, h * 0.84 / rows)
+    x0 = (w - cell * cols) / 2
+    y0 = (h - cell * rows) / 2
+    filled = draft % 2 == 0
+    round_tiles = (draft // 2) % 2 == 1
+    for k, concept in enumerate(concepts):
+        cx = x0 + cell * (k % cols + 0.5)
+        cy = y0 + cell * (k // cols + 0.5)
+        r = cell * 0.4
+        tile = colour if filled else (255, 255, 255)
+        if round_tiles:
+            canvas.circle(cx, cy, r, tile)
+        else:
+            canvas.rounded_rect((cx - r, cy - r, cx + r, cy + r), r * 0.28, tile)
+        if not filled:
+            canvas.ring(
+                cx, cy, r, max(2.0, r * 0.04), mix(colour, (255, 255, 255), 0.6)
+            ) if round_tiles else None
+        ink = (255, 255, 255) if filled else colour
+        draw_placement(
+            canvas, Placement(0, cx, cy, r * 1.05, ink, False), concept, flat_of(style), tile
+        )

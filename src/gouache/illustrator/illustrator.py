@@ -25,10 +25,10 @@ from .charts import draw_chart
 from .colours import RGB, contrast_ink, luminance, mix, shade
 from .compose import Placement, layout
 from .concepts import Concept, shared_index
-from .designs import abstract_background, brand_board, pattern_background
+from .designs import abstract_background, brand_board, icon_set, pattern_background
 from .figures import draw_placement, mirrorable
 from .lettering import set_lines
-from .lexicon import ROOMS
+from .lexicon import ICON_SETS, PASTELS, ROOMS
 from .parse import STYLES, Plan, Subject, parse
 from .render import Canvas
 from .scenes import Context, Stage, counter, draw_setting, interior, studio
@@ -357,6 +357,25 @@ class Sketch:
         )
         draw_placement(self.canvas, spot, prop, self.style, floor)
 
+    def is_icon_set(self) -> bool:
+        words = self.plan.prompt.lower().split()
+        return "icons" in words or "icon" in words and "set" in words
+
+    def icon_concepts(self) -> list[Concept]:
+        """The asked-for things first, then a theme's icons ("business"), six to twelve in all."""
+        index = shared_index()
+        generic = {"star"}
+        chosen = [c for c in self.concepts if c.name not in generic]
+        words = set(self.plan.prompt.lower().split())
+        theme = next((t for t in ICON_SETS if t in words), "business")
+        for ref in ICON_SETS[theme]:
+            found = index.by_ref(ref)
+            if found is not None and found not in chosen:
+                chosen.append(found)
+        count = max((s.count for s in self.plan.subjects if s.count > 1), default=0)
+        wanted = count if 4 <= count <= 12 else (8 if self.width > self.height * 1.3 else 9)
+        return chosen[:wanted]
+
     def is_logo(self) -> bool:
         return "logo" in self.plan.prompt.lower() or "ロゴ" in self.plan.prompt
 
@@ -447,6 +466,10 @@ class Sketch:
                 self.rng,
             )
             return finish(canvas.image, self.style) if not self.transparent else canvas.image
+        if self.purpose == "brand" and self.is_icon_set():
+            colour = self.style.tint((plan.palette or self.palette)[0])
+            icon_set(self.ctx, self.icon_concepts(), colour, self.style, self.draft)
+            return finish(canvas.image, self.style) if not self.transparent else canvas.image
         if self.purpose == "brand" and (plan.text or self.is_logo()):
             self.logo()
             return finish(canvas.image, self.style) if not self.transparent else canvas.image
@@ -524,6 +547,10 @@ def describe(plan: Plan, style_name: str, sketch: Sketch) -> str:
     parts = []
     for g, subject in enumerate(plan.subjects):
         name = sketch.concepts[g].name
+        if subject.noun and set(subject.noun.split()) & set(name.split()):
+            name = subject.noun  # "coffee mug", not the icon's name "coffee"
+        if subject.colours:  # "a green apple" drawn with the red apple's outline
+            name = " ".join(w for w in name.split() if w not in colours.BASIC) or name
         if subject.figure:
             name = subject.phrase.split()[-1]  # "a chef", not the figure's drawing name
             name = name[:-1] if count_is_plural(subject) and name.endswith("s") else name
@@ -538,7 +565,9 @@ def describe(plan: Plan, style_name: str, sketch: Sketch) -> str:
             words.append("small")
         elif subject.size > 1.2:
             words.append("large")
-        if subject.colours:
+        if subject.colours and subject.colours == [colours.hex_to_rgb(c) for c in PASTELS]:
+            words.append("pastel")
+        elif subject.colours:
             named = dict.fromkeys(colours.name_of(c) for c in subject.colours)
             words.extend(n for n in named if n not in name.split())
         noun = " ".join([*words, name])
@@ -568,7 +597,9 @@ def describe(plan: Plan, style_name: str, sketch: Sketch) -> str:
     parts = [p.replace(" \x00", "") for p in parts]
     things = join(parts)
     purpose = sketch.purpose
-    if purpose == "brand" and (plan.text or sketch.is_logo()):
+    if purpose == "brand" and sketch.is_icon_set():
+        text = "a set of icons"
+    elif purpose == "brand" and (plan.text or sketch.is_logo()):
         text = "a logo" + (f" with {things}" if things else "")
     elif purpose == "brand":
         text = "a brand board" + (f" featuring {things}" if things else "")

@@ -60,6 +60,14 @@ ROOMS: dict[str, dict[str, Any]] = _LEXICON["rooms"]
 CHART_WORDS: dict[str, str] = _LEXICON["chart_words"]
 TRENDS: dict[str, int] = _LEXICON["trends"]
 NEGATIONS: set[str] = set(_LEXICON["negations"])
+# vehicle or board -> the drawing of someone riding it ("a person riding a bicycle")
+RIDERS: dict[str, str] = _LEXICON["riders"]
+# theme -> drawings for an icon set ("a set of business icons")
+ICON_SETS: dict[str, list[str]] = _LEXICON["icon_sets"]
+# drawing name -> the setting it is drawn in when the prompt names none ("palm tree" -> beach)
+HOMES: dict[str, str] = _LEXICON["homes"]
+# the colours "pastel" gives things, one per instance ("three pastel mugs")
+PASTELS: list[str] = _LEXICON["pastels"]
 # Words that put text on a design ("called", "named", "says") and the sale words a banner shows.
 NAMING_WORDS: set[str] = set(_LEXICON["naming_words"])
 SALE_WORDS: set[str] = set(_LEXICON["sale_words"])

@@ -27,13 +27,16 @@ from .lexicon import (
     COUNT_FILLERS,
     COUNTS,
     FIGURES,
+    HOMES,
     MODIFIERS,
     NEGATIONS,
     OUTDOOR_PROBES,
+    PASTELS,
     POSITION_LEADS,
     POSITIONS,
     PRODUCT_WORDS,
     RELATIONS,
+    RIDERS,
     ROOM_WORDS,
     SETTING_PROBES,
     SETTINGS,
@@ -70,6 +73,7 @@ class Subject:
     prop: Concept | None = None
     prop_at: str = "hand"
     figure: bool = False
+    noun: str = ""  # what to call it when a pinned drawing's name says less ("coffee mug")
 
 
 @dataclass
@@ -200,7 +204,7 @@ class _Reader:
                     self.set_setting(word)
             return
         pinned = len(words) > 1 and ALIASES.get(singular(" ".join(words)))
-        if words[-1] in SETTINGS and not pinned:
+        if words[-1] in SETTINGS and not pinned and not (count and count > 1):
             for word in words:
                 if word in SETTINGS:
                     self.set_setting(word)
@@ -252,10 +256,21 @@ class _Reader:
             if matched in ALIASES or figure
             else self.index.near_ties(matched, concept),
         )
+        if matched in ALIASES or singular(matched) in ALIASES:
+            subject.noun = singular(matched)
         if figure is not None:
             subject.figure, subject.prop, subject.prop_at = True, figure[1], figure[2]
             if count in (None, 1) and figure[3] > 1:
                 subject.count = figure[3]  # "a team": several people
+        if relation == "riding" and plan.subjects:
+            rider = plan.subjects[-1]
+            ridden = RIDERS.get(singular(words[-1]))
+            drawing = self.index.by_ref(ridden) if ridden and rider.figure else None
+            if drawing is not None:  # "a person riding a bicycle": one drawing of both
+                rider.concept, rider.alternatives, rider.prop = drawing, (drawing,), None
+                rider.figure, rider.noun = False, drawing.name
+                return
+            relation = "on"
         if relation in ("holding", "wearing", "handshake") and plan.subjects:
             holder = plan.subjects[-1]
             if holder.figure and relation != "handshake":
@@ -421,6 +436,12 @@ class _Reader:
                 self.in_palette_context = False
                 i += 1
                 continue
+            pastel_thing = self._is_content(i + 1) and tokens[i + 1] not in colours.BASIC
+            if word in ("pastel", "pastels") and pastel_thing:
+                # "three pastel mugs": each mug in a pastel colour of its own
+                self.pending_colours.extend(colours.hex_to_rgb(c) for c in PASTELS)
+                i += 1
+                continue
             # Styles ("pastel" and "neon" before a colour are colour modifiers instead).
             if word in STYLE_WORDS and not (
                 word in colours.MODIFIERS and _match_colour(tokens, i + 1)[0] is not None
@@ -469,6 +490,18 @@ class _Reader:
             # Colours: a colour noun ("an orange", "a rose") is a thing, not a colour, unless
             # more content follows it or it is a plain colour word.
             rgb, used = _match_colour(tokens, i)
+            if (
+                used > 1
+                and (
+                    self.index.exact_index(tokens[i + used - 1]) is not None
+                    or singular(tokens[i + used - 1]) in ALIASES
+                )
+                and not self._is_content(i + used)
+            ):
+                # "a green apple": the colour green and an apple, not the colour "green apple"
+                shorter = colours.lookup(" ".join(tokens[i : i + used - 1]), fuzzy=used == 2)
+                if shorter is not None:
+                    rgb, used = shorter, used - 1
             if rgb is not None and not self.chunk:
                 after = i + used
                 followed = self._is_content(after) and _match_colour(tokens, after)[0] is None
@@ -515,7 +548,8 @@ class _Reader:
                     plan.purpose = "slide"
                 i += 1  # "space for a title" is room to keep empty, not outer space
                 continue
-            if word in SETTINGS and (SETTINGS[word] != "forest" or not self.chunk):
+            counted = self.count is not None and self.count > 1  # "five stars": things
+            if word in SETTINGS and not counted and (SETTINGS[word] != "forest" or not self.chunk):
                 next_word = tokens[i + 1] if i + 1 < len(tokens) else ""
                 if next_word in BACKGROUND_NOUNS:
                     self.chunk.append(word)  # "gradient background": handled with the noun
@@ -567,6 +601,8 @@ def match_setting(phrase: str) -> str | None:
 def natural_setting(concept: Concept) -> str | None:
     """Where a thing is usually seen when the prompt names no place: a boat on the ocean, a
     snowman in snow, a skyscraper in a city. By meaning, with a high bar; None = open sky."""
+    if concept.name in HOMES:
+        return HOMES[concept.name]
     keys, vectors = _setting_vectors()
     scores = vectors @ shared_index().encoder.encode_one(concept.name)
     best = int(np.argmax(scores))

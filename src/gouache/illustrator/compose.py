@@ -143,11 +143,14 @@ def layout(
             size *= 0.75
         flying = airborne(subject) and not subject.figure
         if subject.figure:
-            size *= 1.3  # a person stands taller than the things on a table
+            # A person stands taller than the things on a table, and about half a room's height.
+            size = max(size * 1.3, short * (0.42 if stage.surface is not None else 0.3))
         # Group centre.
         cx = x0 + rw * slot_of.get(g, 0.5)
         on_surface = stage.surface is not None and not flying and not subject.figure
         ground = stage.surface[0] if on_surface else stage.ground
+        if subject.figure and stage.surface is not None:
+            ground -= height * 0.07  # further back, behind the table
         ground = min(max(ground, y0 + size * 0.9), y1 - size * 0.08)
         cy = ground - size * 0.5
         if flying:

@@ -28,10 +28,10 @@ from .concepts import Concept, shared_index
 from .designs import abstract_background, brand_board, icon_set, pattern_background
 from .figures import draw_placement, mirrorable
 from .lettering import set_lines
-from .lexicon import ICON_SETS, PASTELS, ROOMS
+from .lexicon import DISPLAY_NAMES, ICON_SETS, PASTELS, ROOMS
 from .parse import STYLES, Plan, Subject, parse
 from .render import Canvas
-from .scenes import Context, Stage, counter, draw_setting, interior, studio
+from .scenes import Context, Stage, counter, draw_setting, interior, studio, table
 from .styles import Style, default_palette, finish, neon_palette, style_named
 
 SIZE_LIMIT = 4096
@@ -139,6 +139,7 @@ class Sketch:
         self.placements: list[Placement] = []
         self.purpose = plan.purpose
         self.clear: tuple[float, float, float, float] | None = None
+        self.counter_later: tuple[dict, float] | None = None
 
     def choose_palette(self) -> list[RGB]:
         plan = self.plan
@@ -204,8 +205,16 @@ class Sketch:
             self.stage = interior(ctx, room)
             self.furnish(room)
             objects = [s for s in plan.subjects if not s.figure]
-            if room.get("counter") and (plan.surface or objects):
-                self.stage.surface = counter(ctx, room, h * 0.6)
+            people = len(objects) < len(plan.subjects)
+            table_wanted = plan.surface or objects or people and room.get("table_with_people")
+            if room.get("counter") and table_wanted:
+                if people:
+                    # People stand behind the table: it is drawn after them, over their legs.
+                    self.stage.surface = (h * 0.6, w * 0.06, w * 0.94)
+                    self.counter_later = (room, h * 0.6)
+                    self.stage.surface = (h * 0.6, w * 0.14, w * 0.86)
+                else:
+                    self.stage.surface = counter(ctx, room, h * 0.6)
             self.placements = layout(
                 plan, self.stage, w, h, self.rng, self.subject_colours(), None, self.draft
             )
@@ -268,6 +277,7 @@ class Sketch:
             x = self.width * fx
             if self.draft % 2:
                 x = self.width - x  # mirrored rooms for alternate drafts
+            x = min(max(x, size * 0.5), self.width - size * 0.5)  # never cut by the frame
             colour = wall_ink if concept.font == "mdi" else shade(wall_ink, 0.2)
             spot = Placement(-1, x, self.stage.ground - size * 0.5, size, colour, True)
             draw_placement(self.canvas, spot, concept, self.style, floor)
@@ -483,12 +493,23 @@ class Sketch:
         if self.purpose == "product" and plan.background is not None:
             floor = plan.background
         drop = self.purpose in ("product", "slide")
-        for placement in sorted(self.placements, key=lambda p: (p.layer, p.cy + p.size * 0.5)):
+
+        def order(p: Placement) -> tuple[int, int, float]:
+            behind = 0 if plan.subjects[p.subject].figure and self.counter_later else 1
+            return (behind, p.layer, p.cy + p.size * 0.5)
+
+        counter_due = self.counter_later is not None
+        for placement in sorted(self.placements, key=order):
+            if counter_due and not plan.subjects[placement.subject].figure:
+                table(self.ctx, *self.counter_later)
+                counter_due = False
             concept = self.concepts[placement.subject]
             draw_placement(canvas, placement, concept, self.style, floor, drop_shadow=drop)
             subject = plan.subjects[placement.subject]
             if subject.prop is not None:
                 self.hold(placement, subject.prop, subject.prop_at, floor)
+        if counter_due:
+            table(self.ctx, *self.counter_later)
         if plan.text and self.purpose == "slide":
             self.letter_panel()
         image = finish(canvas.image, self.style) if not self.transparent else canvas.image
@@ -547,6 +568,7 @@ def describe(plan: Plan, style_name: str, sketch: Sketch) -> str:
     parts = []
     for g, subject in enumerate(plan.subjects):
         name = sketch.concepts[g].name
+        name = DISPLAY_NAMES.get(name, name)
         if subject.noun and set(subject.noun.split()) & set(name.split()):
             name = subject.noun  # "coffee mug", not the icon's name "coffee"
         if subject.colours:  # "a green apple" drawn with the red apple's outline
@@ -574,7 +596,8 @@ def describe(plan: Plan, style_name: str, sketch: Sketch) -> str:
         phrase = f"{number_word(count)} {plural(noun)}" if count > 1 else f"{article(noun)} {noun}"
         if subject.prop is not None:
             verb = "wearing" if subject.prop_at == "head" else "with"
-            phrase += f" {verb} {article(subject.prop.name)} {subject.prop.name}"
+            held = DISPLAY_NAMES.get(subject.prop.name, subject.prop.name)
+            phrase += f" {verb} {article(held)} {held}"
         if subject.position:
             phrase += f" {position_phrase(subject.position)}"
         rel = {

@@ -66,6 +66,8 @@ RIDERS: dict[str, str] = _LEXICON["riders"]
 ICON_SETS: dict[str, list[str]] = _LEXICON["icon_sets"]
 # drawing name -> the setting it is drawn in when the prompt names none ("palm tree" -> beach)
 HOMES: dict[str, str] = _LEXICON["homes"]
+# drawing name -> what the revised prompt calls it ("automobile" -> car)
+DISPLAY_NAMES: dict[str, str] = _LEXICON["display_names"]
 # the colours "pastel" gives things, one per instance ("three pastel mugs")
 PASTELS: list[str] = _LEXICON["pastels"]
 # Words that put text on a design ("called", "named", "says") and the sale words a banner shows.

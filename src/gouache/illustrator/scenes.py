@@ -677,3 +677,20 @@ def counter(ctx: Context, room: dict, top: float) -> tuple[float, float, float]:
                 shade(colour, -0.12),
             )
     return top + thick * 0.1, x0, x1
+
+
+def table(ctx: Context, room: dict, top: float) -> tuple[float, float, float]:
+    """A table with legs (people show between them), where a counter would hide them."""
+    w, h = ctx.w, ctx.h
+    colour = ctx.c(room["counter"])
+    x0, x1 = w * 0.14, w * 0.86
+    thick = ctx.canvas.short * 0.032
+    ctx.canvas.rounded_rect((x0, top, x1, top + thick), thick * 0.3, shade(colour, 0.05))
+    ctx.canvas.rect(
+        (x0 + thick * 0.4, top + thick, x1 - thick * 0.4, top + thick * 1.5), shade(colour, 0.25)
+    )
+    leg = thick * 0.8
+    floor_y = h * (0.74 + ctx.camera) + h * 0.06
+    for lx in (x0 + w * 0.04, x1 - w * 0.04 - leg):
+        ctx.canvas.rect((lx, top + thick, lx + leg, floor_y), shade(colour, 0.3))
+    return top + thick * 0.1, x0, x1

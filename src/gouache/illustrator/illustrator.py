@@ -28,7 +28,7 @@ from .concepts import Concept, shared_index
 from .designs import abstract_background, brand_board, icon_set, pattern_background
 from .figures import draw_placement, mirrorable
 from .lettering import set_lines
-from .lexicon import DISPLAY_NAMES, ICON_SETS, PASTELS, ROOMS
+from .lexicon import DISPLAY_NAMES, ICON_SETS, NATURAL_COLOURS, PASTELS, ROOMS
 from .parse import STYLES, Plan, Subject, parse
 from .render import Canvas
 from .scenes import Context, Stage, counter, draw_setting, interior, studio, table
@@ -139,7 +139,7 @@ class Sketch:
         self.placements: list[Placement] = []
         self.purpose = plan.purpose
         self.clear: tuple[float, float, float, float] | None = None
-        self.counter_later: tuple[dict, float] | None = None
+        self.counter_later: tuple[dict, float, tuple[float, float]] | None = None
 
     def choose_palette(self) -> list[RGB]:
         plan = self.plan
@@ -200,25 +200,8 @@ class Sketch:
         if self.purpose == "chart":
             self.stage = Stage(h * 0.7, h * 0.1, h * 0.4)
             return
-        if plan.room and self.purpose == "scene" and not self.transparent:
-            room = ROOMS[plan.room]
-            self.stage = interior(ctx, room)
-            self.furnish(room)
-            objects = [s for s in plan.subjects if not s.figure]
-            people = len(objects) < len(plan.subjects)
-            table_wanted = plan.surface or objects or people and room.get("table_with_people")
-            if room.get("counter") and table_wanted:
-                if people:
-                    # People stand behind the table: it is drawn after them, over their legs.
-                    self.stage.surface = (h * 0.6, w * 0.06, w * 0.94)
-                    self.counter_later = (room, h * 0.6)
-                    self.stage.surface = (h * 0.6, w * 0.14, w * 0.86)
-                else:
-                    self.stage.surface = counter(ctx, room, h * 0.6)
-            self.placements = layout(
-                plan, self.stage, w, h, self.rng, self.subject_colours(), None, self.draft
-            )
-            self.mirror()
+        if plan.room and self.purpose in ("scene", "slide") and not self.transparent:
+            self.room_layout(ROOMS[plan.room])
             return
         if self.purpose == "product" or (plan.setting == "studio"):
             self.stage = studio(ctx) if not self.transparent else Stage(h * 0.78, h * 0.1, h * 0.4)
@@ -263,7 +246,60 @@ class Sketch:
         if props and self.placements:
             self.product_props()
 
-    def furnish(self, room: dict) -> None:
+    def room_layout(self, room: dict) -> None:
+        """A room from its template, the furniture at its sides, and the things and people of
+        the prompt in it: objects on a counter, or people standing behind a table with the
+        objects on it. On a slide the room fills the frame and the people and things keep to one
+        side, leaving the other calm for a title."""
+        plan, ctx, w, h = self.plan, self.ctx, self.width, self.height
+        region = None
+        if self.purpose == "slide":
+            if w >= h:
+                self.clear = (w * 0.06, h * 0.12, w * 0.46, h * 0.6)
+                region = (w * 0.5, h * 0.04, w * 0.97, h * 0.97)
+            else:
+                self.clear = (w * 0.08, h * 0.06, w * 0.92, h * 0.36)
+                region = (w * 0.04, h * 0.4, w * 0.96, h * 0.97)
+        tint = self.plan.palette[0] if self.plan.palette else None
+        self.stage = interior(ctx, room, tint)
+        self.furnish(room, region)
+        objects = [s for s in plan.subjects if not s.figure]
+        people = len(objects) < len(plan.subjects)
+        table_wanted = plan.surface or objects or people and room.get("table_with_people")
+        x0, x1 = (region[0], region[2]) if region else (0.0, float(w))
+        span = (x0 + (x1 - x0) * 0.08, x1 - (x1 - x0) * 0.08)
+        top = h * 0.6
+        if room.get("counter") and table_wanted:
+            if people:
+                # People stand behind the table: it is drawn after them, over their legs.
+                self.counter_later = (room, top, span)
+                self.stage.surface = (top, *span)
+            else:
+                self.stage.surface = counter(ctx, room, top, span)
+        self.placements = layout(
+            plan, self.stage, w, h, self.rng, self.subject_colours(), region, self.draft
+        )
+        if self.counter_later is not None and self.placements:
+            self.fit_table(region)
+        self.mirror()
+
+    def fit_table(self, region: tuple[float, float, float, float] | None) -> None:
+        """The table spans the people behind it, and what stands on it stays on it."""
+        w = self.width
+        x0, x1 = (region[0], region[2]) if region else (0.0, float(w))
+        people = [p for p in self.placements if self.plan.subjects[p.subject].figure]
+        if not people:
+            return
+        pad = max(p.size for p in people) * 0.25
+        left = max(x0, min(p.cx - p.size * 0.35 for p in people) - pad)
+        right = min(x1, max(p.cx + p.size * 0.35 for p in people) + pad)
+        room, top, _ = self.counter_later
+        self.counter_later = (room, top, (left, right))
+        for p in self.placements:
+            if not self.plan.subjects[p.subject].figure:
+                p.cx = min(max(p.cx, left + p.size * 0.45), right - p.size * 0.45)
+
+    def furnish(self, room: dict, region: tuple[float, float, float, float] | None = None) -> None:
         """The furniture of a room template, standing on the floor at the room's edges."""
         index = shared_index()
         floor = self.stage.floor_colour
@@ -278,6 +314,8 @@ class Sketch:
             if self.draft % 2:
                 x = self.width - x  # mirrored rooms for alternate drafts
             x = min(max(x, size * 0.5), self.width - size * 0.5)  # never cut by the frame
+            if region is not None and not region[0] - size * 0.5 < x < region[2] + size * 0.5:
+                continue  # a slide's furniture stays with its people, off the title side
             colour = wall_ink if concept.font == "mdi" else shade(wall_ink, 0.2)
             spot = Placement(-1, x, self.stage.ground - size * 0.5, size, colour, True)
             draw_placement(self.canvas, spot, concept, self.style, floor)
@@ -540,7 +578,10 @@ def drawings_of(subject: Subject) -> tuple[Concept, ...]:
 
 
 def natural_colour(concept: Concept) -> list[RGB]:
-    """Some glyph names carry their colour ("red apple", "green book"); use it."""
+    """Some glyph names carry their colour ("red apple", "green book"); use it. Others have a
+    colour of their own in lexicon.json (a potted plant is green, bread is golden)."""
+    if concept.name in NATURAL_COLOURS:
+        return [colours.hex_to_rgb(NATURAL_COLOURS[concept.name])]
     for word in concept.name.split():
         if word in colours.BASIC:
             found = colours.lookup(word, fuzzy=False)

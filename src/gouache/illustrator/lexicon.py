@@ -66,6 +66,8 @@ RIDERS: dict[str, str] = _LEXICON["riders"]
 ICON_SETS: dict[str, list[str]] = _LEXICON["icon_sets"]
 # drawing name -> the setting it is drawn in when the prompt names none ("palm tree" -> beach)
 HOMES: dict[str, str] = _LEXICON["homes"]
+# drawing name -> the colour it has when the prompt names none (plants are green)
+NATURAL_COLOURS: dict[str, str] = _LEXICON["natural_colours"]
 # drawing name -> what the revised prompt calls it ("automobile" -> car)
 DISPLAY_NAMES: dict[str, str] = _LEXICON["display_names"]
 # the colours "pastel" gives things, one per instance ("three pastel mugs")

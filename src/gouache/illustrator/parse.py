@@ -154,6 +154,8 @@ class _Reader:
     def set_setting(self, word: str) -> None:
         value = SETTINGS.get(word) or word
         plan = self.plan
+        if word in ROOM_WORDS and word != "room" and plan.room is None:
+            plan.room = ROOM_WORDS[word]  # "a bright office": drawn as that room
         if value in TIMES:
             plan.time = value
         elif plan.setting is None or plan.setting in ("sky", "gradient", "studio"):
@@ -234,7 +236,8 @@ class _Reader:
             if setting:
                 self.set_setting(setting)
                 return
-            plan.unknown.append(phrase)
+            if not all(w in MODIFIERS for w in words):
+                plan.unknown.append(phrase)
             # Colours that introduced an unknown noun still colour the picture.
             plan.palette.extend(colours_here)
             return
@@ -346,6 +349,8 @@ class _Reader:
                 found = self.index.by_ref(ref)
                 if found is not None:
                     return found, tail
+        if all(w in MODIFIERS for w in words):
+            return None, " ".join(words)  # "bright", "modern": how a thing is, not a thing
         core = [w for w in words[:-1] if w not in MODIFIERS] + words[-1:]
         phrase = " ".join(core)
         head = singular(core[-1])
@@ -379,6 +384,12 @@ class _Reader:
                 while start < len(tokens) and tokens[start] in ("the", "a"):
                     start += 1
                 position, used = _match_phrase(tokens, start, POSITIONS)
+                if position and tokens[i - 1 : i] in (["room"], ["space"]):
+                    # "leaving room on the left for a title": where to keep empty, not a place
+                    if plan.purpose in ("scene", "product"):
+                        plan.purpose = "slide"
+                    i = start + used
+                    continue
                 if position and not (
                     tokens[start : start + 1] == ["top"] and tokens[start + 1 : start + 2] == ["of"]
                 ):
@@ -560,6 +571,14 @@ class _Reader:
                     self.set_setting(word)
                     i += 1
                     continue
+            if (
+                word in ("colour", "colours", "palette", "tones")
+                and _match_colour(tokens, i + 1)[0]
+            ):
+                self.close_chunk()
+                self.in_palette_context = True  # "brand colours navy and coral": a palette
+                i += 1
+                continue
             if word in STOPWORDS or word == "and" or not word[0].isalnum():
                 i += 1
                 continue

@@ -624,12 +624,14 @@ def draw_setting(ctx: Context, setting: str | None) -> Stage:
     return SETTINGS.get(setting or "sky", open_sky)(ctx)
 
 
-def interior(ctx: Context, room: dict) -> Stage:
+def interior(ctx: Context, room: dict, tint: RGB | None = None) -> Stage:
     """A room from its template (lexicon.json "rooms"): a wall, a floor, a window if it has one,
     and a counter or table top across the front when it has one. Furniture is drawn afterwards
     by the illustrator, standing on the floor line this returns."""
     w, h, rng = ctx.w, ctx.h, ctx.rng
     wall = ctx.c(ctx.background or room["wall"])
+    if tint is not None and ctx.background is None:
+        wall = mix(ctx.c(tint), (255, 255, 255), 0.86)  # the brand colour, as a pale wall
     floor_y = h * (0.74 + ctx.camera)
     ctx.canvas.vertical_gradient([(0, wall), (1, shade(wall, 0.05))], 0, int(floor_y))
     floor = ctx.c(room["floor"])
@@ -655,11 +657,13 @@ def interior(ctx: Context, room: dict) -> Stage:
     return Stage(floor_y + h * 0.02, h * 0.08, h * 0.36, floor)
 
 
-def counter(ctx: Context, room: dict, top: float) -> tuple[float, float, float]:
+def counter(
+    ctx: Context, room: dict, top: float, span: tuple[float, float] | None = None
+) -> tuple[float, float, float]:
     """A counter or table across the front of a room; returns its top (y, x0, x1)."""
     w, h = ctx.w, ctx.h
     colour = ctx.c(room["counter"])
-    x0, x1 = w * 0.06, w * 0.94
+    x0, x1 = span or (w * 0.06, w * 0.94)
     thick = ctx.canvas.short * 0.03
     ctx.canvas.rect((x0, top, x1, top + thick), shade(colour, 0.1))
     ctx.canvas.rect((x0 + thick, top + thick, x1 - thick, h), shade(colour, -0.08))
@@ -679,11 +683,13 @@ def counter(ctx: Context, room: dict, top: float) -> tuple[float, float, float]:
     return top + thick * 0.1, x0, x1
 
 
-def table(ctx: Context, room: dict, top: float) -> tuple[float, float, float]:
+def table(
+    ctx: Context, room: dict, top: float, span: tuple[float, float] | None = None
+) -> tuple[float, float, float]:
     """A table with legs (people show between them), where a counter would hide them."""
     w, h = ctx.w, ctx.h
     colour = ctx.c(room["counter"])
-    x0, x1 = w * 0.14, w * 0.86
+    x0, x1 = span or (w * 0.14, w * 0.86)
     thick = ctx.canvas.short * 0.032
     ctx.canvas.rounded_rect((x0, top, x1, top + thick), thick * 0.3, shade(colour, 0.05))
     ctx.canvas.rect(
@@ -691,6 +697,6 @@ def table(ctx: Context, room: dict, top: float) -> tuple[float, float, float]:
     )
     leg = thick * 0.8
     floor_y = h * (0.74 + ctx.camera) + h * 0.06
-    for lx in (x0 + w * 0.04, x1 - w * 0.04 - leg):
+    for lx in (x0 + (x1 - x0) * 0.05, x1 - (x1 - x0) * 0.05 - leg):
         ctx.canvas.rect((lx, top + thick, lx + leg, floor_y), shade(colour, 0.3))
     return top + thick * 0.1, x0, x1

@@ -209,3 +209,74 @@ def test_a_green_leaf_logo_has_a_green_mark(illustrator) -> None:
     r, g, b = centre[..., 0], centre[..., 1], centre[..., 2]
     greenish = (g > r + 40) & (g > b + 40)
     assert greenish.mean() > 0.3
+
+
+def sketch_of(prompt: str, width: int = 1024, height: int = 1024, seed: int = 1):
+    from gouache.illustrator.illustrator import Sketch
+
+    sketch = Sketch(parse(prompt), "flat", width, height, np.random.default_rng(seed), False)
+    sketch.stage_and_layout()
+    return sketch
+
+
+def test_the_handshake_is_between_the_two_people() -> None:
+    sketch = sketch_of("two business people shaking hands")
+    people = sorted(p.cx for p in sketch.placements if p.subject == 0)
+    shake = next(p for p in sketch.placements if p.subject == 1)
+    assert len(people) == 2 and people[0] < shake.cx < people[1]
+    assert (
+        "shaking hands"
+        in Illustrator()
+        .draw("two business people shaking hands", width=256, height=256, seed=1)
+        .understood
+    )
+
+
+def test_pendant_lights_hang_in_the_upper_part_of_the_room() -> None:
+    sketch = sketch_of("pendant lights over a kitchen island")
+    lights = sketch.placements
+    assert len(lights) == 3 and all(p.cy < 1024 * 0.5 for p in lights)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a team meeting in a conference room",
+        "friends at a cafe table",
+        "three pastel coffee mugs on a marble countertop",
+        "a laptop on a desk",
+        "two dogs and three cats",
+    ],
+)
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_nothing_floats_or_is_clipped(prompt, seed) -> None:
+    """Standing things stand on the floor, the table or the ground, and stay in the frame."""
+    sketch = sketch_of(prompt, seed=seed)
+    stage = sketch.stage
+    grounds = [stage.ground] + ([stage.surface[0]] if stage.surface else [])
+    for p in sketch.placements:
+        assert 0 <= p.cx - p.size * 0.45 and p.cx + p.size * 0.45 <= 1024, p
+        if p.grounded:
+            bottom = p.cy + p.size * 0.5
+            assert min(abs(bottom - g) for g in grounds) < 1024 * 0.09, (p, grounds)
+
+
+def test_people_in_a_room_are_a_sensible_share_of_the_frame() -> None:
+    sketch = sketch_of("a team meeting in a conference room")
+    people = [p for p in sketch.placements if sketch.plan.subjects[p.subject].figure]
+    assert len(people) == 3
+    assert all(p.size > 1024 * 0.2 for p in people)
+
+
+def test_pastel_mugs_are_each_their_own_pastel() -> None:
+    subject = parse("three pastel mugs").subjects[0]
+    assert subject.count == 3 and len(set(subject.colours[:3])) == 3
+    assert all(min(c) > 150 for c in subject.colours)  # light, soft colours
+
+
+def test_drafts_of_a_room_differ_in_arrangement() -> None:
+    layouts = {
+        tuple(round(p.cx) for p in sketch_of("a chef in a kitchen", seed=s).placements)
+        for s in range(1, 4)
+    }
+    assert len(layouts) >= 2

@@ -20,6 +20,7 @@ import numpy as np
 
 from .colours import RGB
 from .concepts import singular
+from .lexicon import HANGING
 from .parse import Plan, Subject
 from .scenes import Stage
 
@@ -147,7 +148,7 @@ def layout(
         flying = airborne(subject) and not subject.figure
         if subject.figure:
             # A person stands taller than the things on a table, and about half a room's height.
-            size = max(size * 1.3, short * (0.42 if stage.surface is not None else 0.3))
+            size = max(size * 1.3, short * 0.42)
         # Group centre.
         cx = x0 + rw * slot_of.get(g, 0.5)
         on_surface = stage.surface is not None and not flying and not subject.figure
@@ -198,6 +199,19 @@ def layout(
             elif relation == "behind":
                 cx, cy = ax - asize * 0.3, ay - asize * 0.2
                 size = min(size, asize * 0.8)
+        if subject.concept.name in HANGING:
+            flying = True  # pendant lights hang high, on cords drawn from the top edge
+            size = min(size, short * 0.22)
+            cy = y0 + rh * 0.3
+        if (
+            subject.concept.name == "handshake"
+            and anchor is not None
+            and anchor[0] in centres
+            and subjects[anchor[0]].figure
+        ):
+            ax, ay, asize = centres[anchor[0]]
+            cx, cy, size = ax, ay + asize * 0.02, asize * 0.42  # between the two people's hands
+            flying = True
         colours = colour_for[g]
         narrow = 0.62 if subject.figure else 1.0
         placed = row(g, count, cx, cy, size, colours, not flying, rng, (x0, y0, x1, y1), narrow)

@@ -28,13 +28,14 @@ from .concepts import Concept, shared_index
 from .designs import abstract_background, brand_board, icon_set, pattern_background
 from .figures import draw_placement, mirrorable
 from .lettering import set_lines
-from .lexicon import DISPLAY_NAMES, ICON_SETS, NATURAL_COLOURS, PASTELS, ROOMS
+from .lexicon import DISPLAY_NAMES, HANGING, ICON_SETS, NATURAL_COLOURS, PASTELS, ROOMS
 from .parse import STYLES, Plan, Subject, parse
 from .render import Canvas
 from .scenes import Context, Stage, counter, draw_setting, interior, studio, table
 from .styles import Style, default_palette, finish, neon_palette, style_named
 
 SIZE_LIMIT = 4096
+INK_GREY = (70, 74, 86)
 
 
 INDOOR_SURFACES = ("table", "desk", "shelf", "counter")
@@ -265,7 +266,13 @@ class Sketch:
         self.furnish(room, region)
         objects = [s for s in plan.subjects if not s.figure]
         people = len(objects) < len(plan.subjects)
-        table_wanted = plan.surface or objects or people and room.get("table_with_people")
+        table_wanted = (
+            plan.surface
+            or objects
+            or room.get("always_counter")
+            or people
+            and room.get("table_with_people")
+        )
         x0, x1 = (region[0], region[2]) if region else (0.0, float(w))
         span = (x0 + (x1 - x0) * 0.08, x1 - (x1 - x0) * 0.08)
         top = h * 0.6
@@ -542,6 +549,10 @@ class Sketch:
                 table(self.ctx, *self.counter_later)
                 counter_due = False
             concept = self.concepts[placement.subject]
+            if concept.name in HANGING:
+                cord = max(2.0, placement.size * 0.02)
+                top = placement.cy - placement.size * 0.38
+                canvas.rect((placement.cx - cord / 2, 0, placement.cx + cord / 2, top), INK_GREY)
             draw_placement(canvas, placement, concept, self.style, floor, drop_shadow=drop)
             subject = plan.subjects[placement.subject]
             if subject.prop is not None:
@@ -658,7 +669,9 @@ def describe(plan: Plan, style_name: str, sketch: Sketch) -> str:
             parts.append(phrase)
         if rel and subject.anchor is not None and subject.anchor < len(plan.subjects):
             parts[-1] += f" {rel} \x00"
-    parts = [p.replace(" \x00", "") for p in parts]
+    parts = [
+        p.replace(" \x00", "").replace(" next to a handshake", " shaking hands") for p in parts
+    ]
     things = join(parts)
     purpose = sketch.purpose
     if purpose == "brand" and sketch.is_icon_set():

@@ -66,6 +66,8 @@ RIDERS: dict[str, str] = _LEXICON["riders"]
 ICON_SETS: dict[str, list[str]] = _LEXICON["icon_sets"]
 # drawing name -> the setting it is drawn in when the prompt names none ("palm tree" -> beach)
 HOMES: dict[str, str] = _LEXICON["homes"]
+# drawings that hang from the ceiling on a cord (pendant lights)
+HANGING: set[str] = set(_LEXICON["hanging"])
 # drawing name -> the colour it has when the prompt names none (plants are green)
 NATURAL_COLOURS: dict[str, str] = _LEXICON["natural_colours"]
 # drawing name -> what the revised prompt calls it ("automobile" -> car)

@@ -212,6 +212,9 @@ class _Reader:
                     self.set_setting(word)
             plan.palette.extend(colours_here)
             return
+        if head in SURFACES and plan.room and not plan.surface:
+            plan.surface = head  # "a conference room with a long table": the room's table
+            return
         if head in SURFACES and relation in ("on", "in", None) and plan.subjects:
             for word in words[:-1]:
                 if word in ROOM_WORDS and plan.room is None:  # "a cafe table": in a café
@@ -431,6 +434,8 @@ class _Reader:
                     self.in_palette_context = False
                 self.relation = relation
                 if relation == "handshake":  # "people shaking hands": the handshake is drawn
+                    if plan.subjects and plan.subjects[-1].figure:
+                        plan.subjects[-1].prop = None  # hands busy shaking hold nothing
                     self.relation, self.chunk, self.count = "beside", ["handshake"], 1
                     self.close_chunk()
                 i += used

@@ -32,13 +32,26 @@ def series_colours(palette: list[RGB], n: int) -> list[RGB]:
     return out[:n]
 
 
-def card(canvas: Canvas, rng: np.random.Generator) -> tuple[float, float, float, float]:
-    """A white card with a soft shadow on a pale backdrop; returns the plot area inside it."""
+def card(
+    canvas: Canvas, rng: np.random.Generator, variant: int = 0, colours: list[RGB] | None = None
+) -> tuple[float, float, float, float]:
+    """Where the chart goes; returns its plot area. Drafts take one of three layouts: a white card
+    centred on a pale backdrop (0); a card to one side with a column of legend swatches beside it,
+    like a dashboard tile (1); or the chart straight on a deep backdrop, no card (2)."""
     w, h = canvas.width, canvas.height
     tint = [(236, 242, 250), (242, 239, 234), (236, 246, 241)][int(rng.integers(3))]
+    pad = canvas.short * 0.08
+    if variant == 2:
+        deep = (24, 34, 56)
+        canvas.vertical_gradient([(0, deep), (1, shade(deep, 0.2))])
+        m = canvas.short * 0.1
+        return m, m, w - m, h - m
     canvas.vertical_gradient([(0, tint), (1, shade(tint, -0.03))])
     m = canvas.short * 0.07
     box = (m, m, w - m, h - m)
+    if variant == 1:
+        split = w * (0.68 if w >= h else 1.0)
+        box = (m, m, split - m * 0.5, h - m) if w >= h else (m, m, w - m, h * 0.74)
     canvas.rounded_rect(
         (box[0] + m * 0.1, box[1] + m * 0.18, box[2] + m * 0.1, box[3] + m * 0.18),
         m * 0.4,
@@ -46,8 +59,37 @@ def card(canvas: Canvas, rng: np.random.Generator) -> tuple[float, float, float,
         0.5,
     )
     canvas.rounded_rect(box, m * 0.4, (255, 255, 255))
-    pad = canvas.short * 0.08
+    if variant == 1:
+        legend(canvas, box, colours or list(SERIES[:3]), tint)
     return box[0] + pad, box[1] + pad, box[2] - pad, box[3] - pad
+
+
+def legend(canvas: Canvas, box, colours: list[RGB], tint: RGB) -> None:
+    """Legend swatches with grey text bars beside the card: a dashboard tile's key, no words."""
+    w, h = canvas.width, canvas.height
+    m = canvas.short * 0.07
+    if w >= h:
+        x0, x1, y = box[2] + m * 0.6, w - m, box[1] + m * 0.4
+        step = min((box[3] - box[1]) / max(4, len(colours) + 1), canvas.short * 0.12)
+        for colour in colours[:6]:
+            canvas.rounded_rect((x0, y, x0 + step * 0.5, y + step * 0.5), step * 0.12, colour)
+            canvas.rounded_rect(
+                (x0 + step * 0.75, y + step * 0.15, x1, y + step * 0.35),
+                step * 0.1,
+                shade(tint, 0.1),
+            )
+            y += step
+    else:
+        y, x = h * 0.8, m
+        step = (w - 2 * m) / max(3, len(colours))
+        for colour in colours[:6]:
+            canvas.rounded_rect((x, y, x + step * 0.25, y + step * 0.25), step * 0.06, colour)
+            canvas.rounded_rect(
+                (x + step * 0.35, y + step * 0.08, x + step * 0.85, y + step * 0.17),
+                step * 0.05,
+                shade(tint, 0.1),
+            )
+            x += step
 
 
 def bar_chart(canvas: Canvas, area, colours: list[RGB], trend: int, rng) -> None:
@@ -116,14 +158,16 @@ def line_chart(canvas: Canvas, area, colours: list[RGB], trend: int, rng) -> Non
     ]
     colour = colours[0]
     area_pts = pts + [(x1, y1), (x0, y1)]
-    canvas.polygon(area_pts, mix(colour, (255, 255, 255), 0.82))
+    canvas.polygon(area_pts, colour, opacity=0.18)
     polyline(canvas, pts, colour, canvas.short * 0.012)
     for x, y in pts:
         canvas.circle(x, y, canvas.short * 0.016, (255, 255, 255))
         canvas.ring(x, y, canvas.short * 0.016, canvas.short * 0.006, colour)
 
 
-def pie_chart(canvas: Canvas, area, colours: list[RGB], slices: int, rng) -> None:
+def pie_chart(
+    canvas: Canvas, area, colours: list[RGB], slices: int, rng, donut: bool = False
+) -> None:
     x0, y0, x1, y1 = area
     n = max(2, slices or len(colours) or 4)
     colours = series_colours(colours, n)
@@ -145,6 +189,8 @@ def pie_chart(canvas: Canvas, area, colours: list[RGB], slices: int, rng) -> Non
         ]
         canvas.polygon(pts, colours[k])
         start += sweep
+    if donut:
+        canvas.circle(cx, cy, r * 0.55, canvas.image.getpixel((int(area[0]), int(area[1]))))
     # White gaps between slices read as a designed chart.
     start = start - 360.0
     for k in range(n):
@@ -205,12 +251,15 @@ def draw_chart(
     world: Concept | None,
     style: Style,
     rng: np.random.Generator,
+    draft: int = 0,
 ) -> None:
-    """The chart the plan asks for, filling the frame on a card."""
-    area = card(canvas, rng)
+    """The chart the plan asks for, in the layout of this draft (see `card`)."""
+    variant = draft % 3
     colours = series_colours(palette, max(1, len(palette)))
+    keyed = series_colours(palette, max(2, slices or len(palette) or 4))
+    area = card(canvas, rng, variant, keyed if kind == "pie" else colours)
     if kind == "pie":
-        pie_chart(canvas, area, palette, slices, rng)
+        pie_chart(canvas, area, palette, slices, rng, donut=draft % 2 == 1)
     elif kind == "line":
         line_chart(canvas, area, colours, trend, rng)
     elif kind == "map":

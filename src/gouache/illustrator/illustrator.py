@@ -445,24 +445,36 @@ class Sketch:
         if not self.transparent:
             c.vertical_gradient([(0, paper), (1, shade(paper, -0.03))])
         has_name = bool(plan.text)
-        cy = h * (0.38 if has_name else 0.5)
-        radius = c.short * (0.22 if has_name else 0.3)
-        layout_kind = self.draft % 2  # a filled badge or an outlined ring
+        # Drafts: a filled badge over the name, a ring over the name, or a rounded tile beside
+        # the name (a horizontal lockup).
+        layout_kind = self.draft % 3
+        side = layout_kind == 2 and has_name
+        cx = w * 0.27 if side else w / 2
+        cy = h / 2 if side or not has_name else h * 0.38
+        radius = c.short * (0.17 if side else 0.22 if has_name else 0.3)
         motif = self.concepts[0] if self.concepts else None
         if layout_kind == 0:
-            c.circle(w / 2, cy, radius, primary)
+            c.circle(cx, cy, radius, primary)
             ink = contrast_ink(primary) if not given else (255, 255, 255)
-        else:
-            c.circle(w / 2, cy, radius, (255, 255, 255))
-            c.ring(w / 2, cy, radius, c.short * 0.018, primary)
+        elif layout_kind == 1:
+            c.circle(cx, cy, radius, (255, 255, 255))
+            c.ring(cx, cy, radius, c.short * 0.018, primary)
             ink = primary
+        else:
+            box = (cx - radius, cy - radius, cx + radius, cy + radius)
+            c.rounded_rect(box, radius * 0.32, primary)
+            ink = contrast_ink(primary) if not given else (255, 255, 255)
         if motif is not None:
-            spot = Placement(0, w / 2, cy, radius * 1.15, ink, False)
+            spot = Placement(0, cx, cy, radius * 1.15, ink, False)
             draw_placement(c, spot, motif, flat_of_style(), primary)
         if has_name:
             lines = plan.text[:2]
-            box = (w * 0.12, h * 0.66, w * 0.88, h * (0.84 if len(lines) == 1 else 0.92))
-            set_lines(c, lines, box, [shade(primary, 0.35), shade(primary, 0.2)])
+            if side:
+                box = (w * 0.5, h * 0.36, w * 0.92, h * 0.64)
+                set_lines(c, lines, box, [shade(primary, 0.35), shade(primary, 0.2)], "left")
+            else:
+                box = (w * 0.12, h * 0.66, w * 0.88, h * (0.84 if len(lines) == 1 else 0.92))
+                set_lines(c, lines, box, [shade(primary, 0.35), shade(primary, 0.2)])
 
     def letter_panel(self) -> None:
         """The words of a banner, poster or card on a calm panel, large enough to read."""
@@ -519,6 +531,7 @@ class Sketch:
                 world,
                 self.style,
                 self.rng,
+                self.draft,
             )
             return finish(canvas.image, self.style) if not self.transparent else canvas.image
         if self.purpose == "brand" and self.is_icon_set():

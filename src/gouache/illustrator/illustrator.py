@@ -1,14 +1,22 @@
 """The Illustrator: prompt in, picture and a sentence of what was understood out.
 
-The steps are deliberately separate (and timed separately by bench/builtin.py): understand
-(parse.py with the encoder), lay out (scenes.py decides the stage, compose.py places things),
-rasterise (render.py, figures.py, designs.py), and finish (styles.py). The random generator is
-seeded from the seed and the prompt, so a seed reproduces the bytes and n seeds give n variants.
+A pipeline that reads top-down, one module per stage:
 
-The variants are drafts, not re-rolls of one picture: a seed picks among the near-tie drawings of
-each thing (the emoji or the icon of a dog), mirrors it or not, and (compose.py) moves and scales
-the arrangement; the camera height of a landscape and a product's backdrop prop follow the seed
-too. What the prompt states (colours, counts, positions, relations, background, style) is kept.
+1. understand: prepare.py (words to set in type, emoji, other languages) and parse.py (things,
+   counts, colours, relations, setting, room, chart) turn the prompt into a Plan;
+2. plan: `Sketch` here picks the palette, the stage and which drawing of each thing this draft
+   uses;
+3. lay out: scenes.py paints the landscape or room and says where things may stand, compose.py
+   places every thing;
+4. render: figures.py (glyphs, people and their props), charts.py, lettering.py (real type),
+   designs.py (brand pieces, icon sets, backgrounds) and styles.py (the finish);
+5. describe.py writes the revised prompt. Encoding the PNG is the engine's job, not this package's.
+
+The word lists, aliases, languages, figure recipes and room templates are data (data/words.json,
+data/lexicon.json, loaded by lexicon.py). The random generator is seeded from the seed and the
+prompt, so a seed reproduces the bytes and n seeds give n drafts: different drawings of a thing,
+mirrored or not, other placements and scales, other chart and logo layouts, other camera heights.
+What the prompt states (colours, counts, positions, relations, background, style, text) is kept.
 """
 
 from __future__ import annotations
@@ -25,10 +33,11 @@ from .charts import draw_chart
 from .colours import RGB, contrast_ink, luminance, mix, shade
 from .compose import Placement, layout
 from .concepts import Concept, shared_index
+from .describe import INDOOR_SURFACES, describe, is_icon_set, is_logo
 from .designs import abstract_background, brand_board, icon_set, pattern_background
 from .figures import draw_placement, mirrorable
 from .lettering import set_lines
-from .lexicon import DISPLAY_NAMES, HANGING, ICON_SETS, NATURAL_COLOURS, PASTELS, ROOMS
+from .lexicon import HANGING, ICON_SETS, NATURAL_COLOURS, ROOMS
 from .parse import STYLES, Plan, Subject, parse
 from .render import Canvas
 from .scenes import Context, Stage, counter, draw_setting, interior, studio, table
@@ -36,9 +45,6 @@ from .styles import Style, default_palette, finish, neon_palette, style_named
 
 SIZE_LIMIT = 4096
 INK_GREY = (70, 74, 86)
-
-
-INDOOR_SURFACES = ("table", "desk", "shelf", "counter")
 
 
 @dataclass
@@ -92,7 +98,8 @@ class Illustrator:
         sketch = Sketch(plan, style_name, width, height, rng, transparent, scene_rng, draft)
         sketch.stage_and_layout()
         image = sketch.rasterise()
-        return Drawing(image=image, understood=describe(plan, style_name, sketch))
+        understood = describe(plan, style_name, sketch.concepts, sketch.purpose, sketch.transparent)
+        return Drawing(image=image, understood=understood)
 
 
 class Sketch:
@@ -413,8 +420,7 @@ class Sketch:
         draw_placement(self.canvas, spot, prop, self.style, floor)
 
     def is_icon_set(self) -> bool:
-        words = self.plan.prompt.lower().split()
-        return "icons" in words or "icon" in words and "set" in words
+        return is_icon_set(self.plan)
 
     def icon_concepts(self) -> list[Concept]:
         """The asked-for things first, then a theme's icons ("business"), six to twelve in all."""
@@ -432,7 +438,7 @@ class Sketch:
         return chosen[:wanted]
 
     def is_logo(self) -> bool:
-        return "logo" in self.plan.prompt.lower() or "ロゴ" in self.plan.prompt
+        return is_logo(self.plan)
 
     def logo(self) -> None:
         """A logo draft: the mark in its colour on a disc, the name set in real type under it."""
@@ -580,10 +586,6 @@ class Sketch:
         return image
 
 
-def count_is_plural(subject: Subject) -> bool:
-    return subject.phrase.endswith("s") and subject.phrase not in ("business", "glass")
-
-
 def flat_of_style() -> Style:
     return Style("flat", shading=False, shadows=False)
 
@@ -626,235 +628,6 @@ def unblend(image: Image.Image, alpha: Image.Image | None, background: RGB) -> I
     out = np.where(a > 0, (rgb - bg * (1.0 - a)) / safe, 0.0)
     rgba = np.concatenate([np.clip(out, 0, 255), a * 255.0], axis=2).round().astype(np.uint8)
     return Image.fromarray(rgba, "RGBA")
-
-
-def describe(plan: Plan, style_name: str, sketch: Sketch) -> str:
-    """A short English sentence of what was drawn; returned as the `revised_prompt`."""
-    parts = []
-    for g, subject in enumerate(plan.subjects):
-        name = sketch.concepts[g].name
-        name = DISPLAY_NAMES.get(name, name)
-        if subject.noun and set(subject.noun.split()) & set(name.split()):
-            name = subject.noun  # "coffee mug", not the icon's name "coffee"
-        if subject.colours:  # "a green apple" drawn with the red apple's outline
-            name = " ".join(w for w in name.split() if w not in colours.BASIC) or name
-        if subject.figure:
-            name = subject.phrase.split()[-1]  # "a chef", not the figure's drawing name
-            name = name[:-1] if count_is_plural(subject) and name.endswith("s") else name
-            if name in ("people", "team", "meeting", "friend", "colleague"):
-                name = "person"
-        for prefix in ("food ", "shoe "):
-            if name.startswith(prefix) and len(name.split()) > 1:
-                name = name[len(prefix) :] + (" shoe" if prefix == "shoe " else "")
-        count = subject.count
-        words = []
-        if subject.size < 0.8:
-            words.append("small")
-        elif subject.size > 1.2:
-            words.append("large")
-        if subject.colours and subject.colours == [colours.hex_to_rgb(c) for c in PASTELS]:
-            words.append("pastel")
-        elif subject.colours:
-            named = dict.fromkeys(colours.name_of(c) for c in subject.colours)
-            words.extend(n for n in named if n not in name.split())
-        noun = " ".join([*words, name])
-        phrase = f"{number_word(count)} {plural(noun)}" if count > 1 else f"{article(noun)} {noun}"
-        if subject.prop is not None:
-            verb = "wearing" if subject.prop_at == "head" else "with"
-            held = DISPLAY_NAMES.get(subject.prop.name, subject.prop.name)
-            phrase += f" {verb} {article(held)} {held}"
-        if subject.position:
-            phrase += f" {position_phrase(subject.position)}"
-        rel = {
-            "beside": "next to",
-            "inside": "inside",
-            "front": "in front of",
-            "on": "on",
-            "above": "above",
-            "below": "below",
-            "behind": "behind",
-            "left of": "left of",
-            "right of": "right of",
-        }.get(subject.relation or "")
-        if parts and parts[-1].endswith(" \x00"):
-            parts[-1] = parts[-1][:-1] + phrase
-        else:
-            parts.append(phrase)
-        if rel and subject.anchor is not None and subject.anchor < len(plan.subjects):
-            parts[-1] += f" {rel} \x00"
-    parts = [
-        p.replace(" \x00", "").replace(" next to a handshake", " shaking hands") for p in parts
-    ]
-    things = join(parts)
-    purpose = sketch.purpose
-    if purpose == "brand" and sketch.is_icon_set():
-        text = "a set of icons"
-    elif purpose == "brand" and (plan.text or sketch.is_logo()):
-        text = "a logo" + (f" with {things}" if things else "")
-    elif purpose == "brand":
-        text = "a brand board" + (f" featuring {things}" if things else "")
-    elif purpose == "pattern":
-        kind = {
-            "stripes": "striped",
-            "dots": "polka-dot",
-            "dotted": "polka-dot",
-            "grid": "grid",
-            "checkered": "checkered",
-            "waves": "wavy",
-            "confetti": "confetti",
-        }.get(plan.pattern or "", "geometric")
-        text = f"a pattern of {things}" if things else f"a {kind} pattern"
-    elif purpose == "slide":
-        text = "a slide background with space for a title" + (f", with {things}" if things else "")
-    elif purpose == "abstract":
-        text = things or "an abstract background"
-    elif purpose == "chart":
-        text = chart_phrase(plan)
-    else:
-        text = things or (f"a {setting_noun(plan.setting)}" if plan.setting else "an illustration")
-        if plan.room and not things:
-            text = f"a {ROOM_NAMES.get(plan.room, plan.room)}"
-    if plan.text:
-        quoted = " and ".join(f'"{line}"' for line in plan.text[:3])
-        text += f" with the words {quoted}" if purpose != "brand" else f" named {quoted}"
-    if plan.surface:
-        text += f" on a {plan.surface}"
-    if plan.room and things and purpose == "scene":
-        text += f" in a {ROOM_NAMES.get(plan.room, plan.room)}"
-    elif (
-        things
-        and purpose in ("scene", "slide")
-        and plan.setting
-        and plan.setting not in ("gradient", "pattern")
-    ):
-        text += f" {setting_phrase(plan.setting)}"
-    elif purpose == "scene" and not plan.setting and not sketch.transparent:
-        # the same rule the drawing follows: a table stands indoors unless the prompt says otherwise
-        text += " in a room" if plan.surface in INDOOR_SURFACES else " under an open sky"
-    if plan.time != "day":
-        text += {"sunrise": " at sunrise", "sunset": " at sunset", "night": " at night"}[plan.time]
-    if plan.background is not None and purpose != "brand":
-        text += f" on a {colours.name_of(plan.background)} background"
-    if plan.palette and purpose in ("brand", "slide", "abstract", "pattern", "scene"):
-        names = list(dict.fromkeys(colours.name_of(c) for c in plan.palette))
-        text += f" in {join(names)}"
-    if sketch.transparent:
-        text += " on a transparent background"
-    if plan.excluded:
-        text += ", with no " + join(list(dict.fromkeys(plan.excluded)))
-    text = f"{text}, {style_name} style"
-    remarks = list(plan.notes)
-    if plan.unknown:
-        remarks.append("not understood: " + ", ".join(dict.fromkeys(plan.unknown)))
-    if remarks:
-        text += " (" + "; ".join(remarks) + ")"
-    return text
-
-
-ROOM_NAMES = {
-    "conference": "conference room",
-    "living": "living room",
-    "datacenter": "data center",
-    "cafe": "café",
-}
-
-
-def chart_phrase(plan: Plan) -> str:
-    colours_named = list(dict.fromkeys(colours.name_of(c) for c in plan.palette))
-    tint = f" in {join(colours_named)}" if colours_named else ""
-    if plan.chart == "pie":
-        n = max(2, plan.slices or len(plan.palette) or 4)
-        return f"a pie chart with {number_word(n)} slices{tint}"
-    if plan.chart == "map":
-        return f"a world map with network lines{tint}"
-    direction = "going up" if plan.trend >= 0 else "going down"
-    kind = "line chart" if plan.chart == "line" else "bar chart"
-    return f"a {kind} {direction}{tint}"
-
-
-def setting_phrase(setting: str) -> str:
-    return {
-        "sky": "under an open sky",
-        "ocean": "on the ocean",
-        "beach": "on a beach",
-        "forest": "in a forest",
-        "mountains": "in the mountains",
-        "snow": "in a snowy landscape",
-        "desert": "in the desert",
-        "city": "in front of a city skyline",
-        "space": "in outer space",
-        "office": "in an office",
-        "studio": "in a studio",
-    }.get(setting, "")
-
-
-def setting_noun(setting: str) -> str:
-    return {
-        "sky": "landscape under an open sky",
-        "ocean": "seascape",
-        "beach": "beach",
-        "forest": "forest",
-        "mountains": "mountain landscape",
-        "snow": "snowy landscape",
-        "desert": "desert landscape",
-        "city": "city skyline",
-        "space": "view of outer space",
-        "office": "room",
-        "studio": "studio backdrop",
-    }.get(setting, "landscape")
-
-
-def position_phrase(position: str) -> str:
-    if "-" in position:
-        return f"in the {position.replace('-', ' ')} corner"
-    return {
-        "left": "on the left",
-        "right": "on the right",
-        "top": "at the top",
-        "bottom": "at the bottom",
-        "center": "in the center",
-    }[position]
-
-
-NUMBERS = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-]
-
-
-def number_word(n: int) -> str:
-    return NUMBERS[n] if n < len(NUMBERS) else str(n)
-
-
-def plural(noun: str) -> str:
-    if noun.endswith("person"):
-        return noun[: -len("person")] + "people"
-    if noun.endswith(("s", "x", "ch", "sh")):
-        return noun + "es"
-    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
-        return noun[:-1] + "ies"
-    return noun + "s"
-
-
-def article(noun: str) -> str:
-    return "an" if noun[:1] in "aeiou" else "a"
-
-
-def join(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 __all__ = ["Drawing", "Illustrator", "contrast_ink"]

@@ -113,3 +113,16 @@ def test_revised_prompt_names_the_room_a_table_is_drawn_in():
     assert drawing.understood.startswith("a red apple on a table in a room")
     outdoor = Illustrator().draw("a red apple", width=256, height=256, seed=1)
     assert "room" not in outdoor.understood
+
+
+def test_every_drawing_named_in_the_lexicon_exists() -> None:
+    """A newcomer adding a figure, a room or an alias learns here if a drawing name is wrong."""
+    from gouache.illustrator.lexicon import ALIASES, FIGURES, ICON_SETS, RIDERS, ROOMS
+
+    index = shared_index()
+    refs = list(ALIASES.values()) + list(RIDERS.values())
+    refs += [ref for recipe in FIGURES.values() for ref in (recipe["base"], recipe["prop"]) if ref]
+    refs += [piece[0] for room in ROOMS.values() for piece in room["furniture"]]
+    refs += [ref for icons in ICON_SETS.values() for ref in icons]
+    missing = [ref for ref in refs if index.by_ref(ref) is None]
+    assert missing == []

@@ -35,7 +35,8 @@ def describe(
     for g, subject in enumerate(plan.subjects):
         name = concepts[g].name
         name = DISPLAY_NAMES.get(name, name)
-        if subject.noun and set(subject.noun.split()) & set(name.split()):
+        noun = subject.noun
+        if noun and set(noun.split()) & set(name.split()) and len(noun) >= len(name):
             name = subject.noun  # "coffee mug", not the icon's name "coffee"
         if subject.colours:  # "a green apple" drawn with the red apple's outline
             name = " ".join(w for w in name.split() if w not in colours.BASIC) or name
@@ -88,7 +89,10 @@ def describe(
     ]
     things = join(parts)
     if purpose == "brand" and is_icon_set(plan):
-        text = "a set of icons"
+        given = plan.palette or [c for s in plan.subjects for c in s.colours]
+        tint = f" in {colours.name_of(given[0])}" if given else ""
+        theme = next((w for w in ("business", "finance", "tech") if w in plan.prompt.lower()), "")
+        return f"a set of {theme + ' ' if theme else ''}icons{tint}, {style_name} style"
     elif purpose == "brand" and (plan.text or is_logo(plan)):
         text = "a logo" + (f" with {things}" if things else "")
     elif purpose == "brand":
@@ -118,7 +122,7 @@ def describe(
         quoted = " and ".join(f'"{line}"' for line in plan.text[:3])
         text += f" with the words {quoted}" if purpose != "brand" else f" named {quoted}"
     if plan.surface:
-        text += f" on a {plan.surface}"
+        text += f" on a {plan.surface}" if things else f" with a {plan.surface}"
     if plan.room and things and purpose == "scene":
         text += f" in a {ROOM_NAMES.get(plan.room, plan.room)}"
     elif (

@@ -541,7 +541,8 @@ class Sketch:
             )
             return finish(canvas.image, self.style) if not self.transparent else canvas.image
         if self.purpose == "brand" and self.is_icon_set():
-            colour = self.style.tint((plan.palette or self.palette)[0])
+            given = plan.palette or [c for s in plan.subjects for c in s.colours] or self.palette
+            colour = self.style.tint(given[0])
             icon_set(self.ctx, self.icon_concepts(), colour, self.style, self.draft)
             return finish(canvas.image, self.style) if not self.transparent else canvas.image
         if self.purpose == "brand" and (plan.text or self.is_logo()):

@@ -303,3 +303,12 @@ def test_drafts_of_charts_and_logos_differ_in_layout(illustrator, prompt) -> Non
         shapes.append(np.asarray(image).astype(float))
     differences = [np.abs(shapes[a] - shapes[b]).mean() for a in range(3) for b in range(a + 1, 3)]
     assert min(differences) > 8, differences  # out of 255, averaged over every pixel
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_business_card_carries_its_name(illustrator, seed) -> None:
+    drawing = illustrator.draw(
+        'a business card for "Nova Studio"', width=512, height=512, seed=seed
+    )
+    assert "NOVA STUDIO" in ocr(drawing.image)
+    assert drawing.understood.startswith('a business card with the name "Nova Studio"')

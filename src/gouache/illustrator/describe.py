@@ -88,6 +88,9 @@ def describe(
         p.replace(" \x00", "").replace(" next to a handshake", " shaking hands") for p in parts
     ]
     things = join(parts)
+    if plan.text and "card" in plan.prompt.lower():
+        quoted = " and ".join(f'"{line}"' for line in plan.text[:2])
+        return f"a business card with the name {quoted}, {style_name} style"
     if purpose == "brand" and is_icon_set(plan):
         given = plan.palette or [c for s in plan.subjects for c in s.colours]
         tint = f" in {colours.name_of(given[0])}" if given else ""

@@ -34,7 +34,13 @@ from .colours import RGB, contrast_ink, luminance, mix, shade
 from .compose import Placement, layout
 from .concepts import Concept, shared_index
 from .describe import INDOOR_SURFACES, describe, is_icon_set, is_logo
-from .designs import abstract_background, brand_board, icon_set, pattern_background
+from .designs import (
+    abstract_background,
+    brand_board,
+    business_card,
+    icon_set,
+    pattern_background,
+)
 from .figures import draw_placement, mirrorable
 from .lettering import set_lines
 from .lexicon import HANGING, ICON_SETS, NATURAL_COLOURS, ROOMS
@@ -539,6 +545,12 @@ class Sketch:
                 self.rng,
                 self.draft,
             )
+            return finish(canvas.image, self.style) if not self.transparent else canvas.image
+        if plan.text and "card" in plan.prompt.lower():
+            given = [c for s in plan.subjects for c in s.colours] or plan.palette or self.palette
+            motif = next((c for c in self.concepts if "card" not in c.name), None)
+            colour = self.style.tint(given[0])
+            business_card(self.ctx, plan.text, colour, motif, self.style, self.draft)
             return finish(canvas.image, self.style) if not self.transparent else canvas.image
         if self.purpose == "brand" and self.is_icon_set():
             given = plan.palette or [c for s in plan.subjects for c in s.colours] or self.palette

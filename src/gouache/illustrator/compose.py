@@ -173,6 +173,10 @@ def layout(
             relation, (ax, ay, asize) = anchor[1], centres[anchor[0]]
             if relation == "above":
                 cx, cy = ax, ay - asize * 0.5 - size * 0.62
+            elif relation == "below" and not flying and not airborne(subjects[anchor[0]]):
+                # "a cat under a table": on the same floor, between the table's legs
+                size = min(size, asize * 0.5)
+                cx, cy = ax, ay + asize * 0.5 - size * 0.5
             elif relation == "below":
                 cx, cy = ax, ay + asize * 0.5 + size * 0.55
             elif relation == "on":

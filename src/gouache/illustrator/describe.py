@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from . import colours
 from .concepts import Concept
-from .lexicon import DISPLAY_NAMES, PASTELS
+from .lexicon import DISPLAY_NAMES, PASTELS, SYMBOLS
 from .parse import Plan, Subject
 
 # A table stands indoors unless the prompt says otherwise (the drawing follows the same rule).
@@ -36,7 +36,7 @@ def describe(
         name = concepts[g].name
         name = DISPLAY_NAMES.get(name, name)
         noun = subject.noun
-        if noun and set(noun.split()) & set(name.split()) and len(noun) >= len(name):
+        if noun and noun not in SYMBOLS and len(noun) >= len(name) or noun == "table":
             name = subject.noun  # "coffee mug", not the icon's name "coffee"
         if subject.colours:  # "a green apple" drawn with the red apple's outline
             name = " ".join(w for w in name.split() if w not in colours.BASIC) or name
@@ -120,14 +120,16 @@ def describe(
     else:
         text = things or (f"a {setting_noun(plan.setting)}" if plan.setting else "an illustration")
         if plan.room and not things:
-            text = f"a {ROOM_NAMES.get(plan.room, plan.room)}"
+            room = ROOM_NAMES.get(plan.room, plan.room)
+            text = f"{article(room)} {room}"
     if plan.text:
         quoted = " and ".join(f'"{line}"' for line in plan.text[:3])
         text += f" with the words {quoted}" if purpose != "brand" else f" named {quoted}"
     if plan.surface:
         text += f" on a {plan.surface}" if things else f" with a {plan.surface}"
     if plan.room and things and purpose == "scene":
-        text += f" in a {ROOM_NAMES.get(plan.room, plan.room)}"
+        room = ROOM_NAMES.get(plan.room, plan.room)
+        text += f" in {article(room)} {room}"
     elif (
         things
         and purpose in ("scene", "slide")

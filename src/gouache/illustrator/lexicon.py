@@ -66,6 +66,11 @@ RIDERS: dict[str, str] = _LEXICON["riders"]
 ICON_SETS: dict[str, list[str]] = _LEXICON["icon_sets"]
 # drawing name -> the setting it is drawn in when the prompt names none ("palm tree" -> beach)
 HOMES: dict[str, str] = _LEXICON["homes"]
+# aliases whose drawing is a symbol of the word, not the thing ("bakery" -> bread): the revised
+# prompt names the drawing, not the word
+SYMBOLS: set[str] = set(_LEXICON["symbols"])
+# furniture and appliances: drawing name -> the room they are drawn in when no place is named
+INDOOR_THINGS: dict[str, str] = _LEXICON["indoor_things"]
 # drawings that hang from the ceiling on a cord (pendant lights)
 HANGING: set[str] = set(_LEXICON["hanging"])
 # drawing name -> the colour it has when the prompt names none (plants are green)

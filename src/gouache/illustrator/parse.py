@@ -28,6 +28,7 @@ from .lexicon import (
     COUNTS,
     FIGURES,
     HOMES,
+    INDOOR_THINGS,
     MODIFIERS,
     NEGATIONS,
     OUTDOOR_PROBES,
@@ -659,6 +660,11 @@ def parse(prompt: str, index: ConceptIndex | None = None) -> Plan:
         for word in tokenize(prepared.english):
             plan.trend = TRENDS.get(word, plan.trend)
         return plan
+    indoor = [
+        INDOOR_THINGS[s.concept.name] for s in plan.subjects if s.concept.name in INDOOR_THINGS
+    ]
+    if plan.purpose == "scene" and plan.setting is None and indoor and plan.room is None:
+        plan.room, plan.setting = indoor[0], "office"  # a sofa stands in a living room
     if plan.purpose == "scene" and plan.setting is None and plan.subjects and not plan.surface:
         plan.setting = natural_setting(plan.subjects[0].concept)
     if plan.purpose == "scene":

@@ -287,7 +287,8 @@ class Sketch:
             and room.get("table_with_people")
         )
         x0, x1 = (region[0], region[2]) if region else (0.0, float(w))
-        span = (x0 + (x1 - x0) * 0.08, x1 - (x1 - x0) * 0.08)
+        inset = 0.08 if region else 0.2  # leave the room's furniture at the sides in view
+        span = (x0 + (x1 - x0) * inset, x1 - (x1 - x0) * inset)
         top = h * 0.6
         if room.get("counter") and table_wanted:
             if people:
@@ -325,7 +326,7 @@ class Sketch:
         floor = self.stage.floor_colour
         wall = self.ctx.c(room["wall"])
         wall_ink = shade(wall, 0.4) if luminance(wall) > 0.4 else shade(wall, -0.45)
-        for ref, fx, fsize in room["furniture"]:
+        for ref, fx, fsize, *where in room["furniture"]:
             concept = index.by_ref(ref)
             if concept is None:
                 continue
@@ -337,7 +338,9 @@ class Sketch:
             if region is not None and not region[0] - size * 0.5 < x < region[2] + size * 0.5:
                 continue  # a slide's furniture stays with its people, off the title side
             colour = wall_ink if concept.font == "mdi" else shade(wall_ink, 0.2)
-            spot = Placement(-1, x, self.stage.ground - size * 0.5, size, colour, True)
+            on_wall = where == ["wall"]  # a board or a picture hangs; the rest stands
+            cy = self.height * 0.3 if on_wall else self.stage.ground - size * 0.5
+            spot = Placement(-1, x, cy, size, colour, not on_wall)
             draw_placement(self.canvas, spot, concept, self.style, floor)
 
     def mirror(self) -> None:

@@ -643,7 +643,9 @@ def interior(ctx: Context, room: dict, tint: RGB | None = None) -> Stage:
             ctx.canvas.rect((0, y, w, y + 2), shade(wall, 0.06), background=True)
     if room.get("window"):
         ww, wh = ctx.canvas.short * 0.3, ctx.canvas.short * 0.24
-        wx = w * (0.3 if rng.random() < 0.5 else 0.7) - ww / 2
+        hung = any(len(piece) > 3 for piece in room["furniture"])  # keep clear of a board
+        spot = (0.18, 0.82) if hung else (0.3, 0.7)
+        wx = w * spot[0 if rng.random() < 0.5 else 1] - ww / 2
         wy = h * 0.1
         frame = ctx.c("#ffffff")
         ctx.canvas.rounded_rect(

@@ -30,6 +30,7 @@ AIRBORNE = (
     "airplane",
     "plane",
     "balloon",
+    "airballoon",
     "kite",
     "cloud",
     "sun",

@@ -126,7 +126,10 @@ def describe(
         quoted = " and ".join(f'"{line}"' for line in plan.text[:3])
         text += f" with the words {quoted}" if purpose != "brand" else f" named {quoted}"
     if plan.surface:
-        text += f" on a {plan.surface}" if things else f" with a {plan.surface}"
+        people = any(s.figure for s in plan.subjects)
+        text += (
+            f" {'at' if people else 'on'} a {plan.surface}" if things else f" with a {plan.surface}"
+        )
     if plan.room and things and purpose == "scene":
         room = ROOM_NAMES.get(plan.room, plan.room)
         text += f" in {article(room)} {room}"

@@ -268,7 +268,7 @@ class Sketch:
         plan, ctx, w, h = self.plan, self.ctx, self.width, self.height
         region = None
         if self.purpose == "slide":
-            if w >= h:
+            if w > h:
                 self.clear = (w * 0.06, h * 0.12, w * 0.46, h * 0.6)
                 region = (w * 0.5, h * 0.04, w * 0.97, h * 0.97)
             else:

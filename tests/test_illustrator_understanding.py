@@ -126,3 +126,16 @@ def test_every_drawing_named_in_the_lexicon_exists() -> None:
     refs += [ref for icons in ICON_SETS.values() for ref in icons]
     missing = [ref for ref in refs if index.by_ref(ref) is None]
     assert missing == []
+
+
+def test_a_new_kind_of_figure_is_one_data_entry() -> None:
+    """As docs/engines.md shows: a figure recipe added to the lexicon is drawn with its prop."""
+    from gouache.illustrator.lexicon import FIGURES
+
+    recipe = {"base": "mdi:human handsdown", "prop": "emoji:airplane", "at": "hand", "count": 1}
+    FIGURES["pilot"] = recipe
+    try:
+        subject = parse("a pilot at the airport").subjects[0]
+    finally:
+        del FIGURES["pilot"]
+    assert subject.figure and subject.prop is not None and subject.prop.name == "airplane"

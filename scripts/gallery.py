@@ -75,7 +75,10 @@ PROMPTS: list[tuple[str, str, int, str | None]] = [
 
 
 def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48]
+    """A file name from a prompt; prompts with no Latin letters (emoji, Japanese) are named by
+    their first characters' code points."""
+    name = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48]
+    return name or "u" + "-".join(f"{ord(c):x}" for c in text.strip()[:3])
 
 
 def main() -> None:

@@ -312,3 +312,30 @@ def test_a_business_card_carries_its_name(illustrator, seed) -> None:
     )
     assert "NOVA STUDIO" in ocr(drawing.image)
     assert drawing.understood.startswith('a business card with the name "Nova Studio"')
+
+
+@pytest.mark.parametrize(
+    ("prompt", "words"),
+    [
+        ("black friday sale banner", ["BLACK FRIDAY SALE"]),
+        ("a house with a for sale sign", ["FOR SALE"]),
+        ("a summer sale banner, 50% off", ["SUMMER SALE", "50% OFF"]),
+    ],
+)
+def test_sale_lines_are_read_whole(prompt, words) -> None:
+    assert parse(prompt).text == words
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("a woman working on a laptop at home", "a woman with a laptop in a living room"),
+        ("kids in a classroom", "three kids in a classroom"),
+        ("a man presenting to a group", "a man next to four people"),
+        ("a cloud upload icon", "a cloud upload symbol"),
+        ("a burger and fries", "a hamburger next to three french fries"),
+    ],
+)
+def test_more_everyday_prompts_are_read_as_meant(illustrator, prompt, expected) -> None:
+    understood = illustrator.draw(prompt, width=128, height=128, seed=1).understood
+    assert understood.startswith(expected), understood

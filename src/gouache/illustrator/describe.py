@@ -43,7 +43,7 @@ def describe(
         if subject.figure:
             name = subject.phrase.split()[-1]  # "a chef", not the figure's drawing name
             name = name[:-1] if count_is_plural(subject) and name.endswith("s") else name
-            if name in ("people", "team", "meeting", "friend", "colleague"):
+            if name in ("people", "team", "meeting", "friend", "colleague", "group", "crowd"):
                 name = "person"
         for prefix in ("food ", "shoe "):
             if name.startswith(prefix) and len(name.split()) > 1:
@@ -249,9 +249,15 @@ def number_word(n: int) -> str:
     return NUMBERS[n] if n < len(NUMBERS) else str(n)
 
 
+IRREGULAR = {"person": "people", "child": "children", "man": "men", "woman": "women"}
+
+
 def plural(noun: str) -> str:
-    if noun.endswith("person"):
-        return noun[: -len("person")] + "people"
+    head = noun.split()[-1] if noun.split() else noun
+    if head in IRREGULAR:
+        return noun[: -len(head)] + IRREGULAR[head]
+    if noun.endswith(("ies", "sses", "oes")) or noun.startswith("pair of"):
+        return noun  # already plural: "french fries", "glasses", "pair of ..."
     if noun.endswith(("s", "x", "ch", "sh")):
         return noun + "es"
     if noun.endswith("y") and noun[-2:-1] not in "aeiou":

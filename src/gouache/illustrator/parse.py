@@ -353,6 +353,8 @@ class _Reader:
                 found = self.index.by_ref(ref)
                 if found is not None:
                     return found, tail
+        if len(words) > 1 and words[-1] in ("icon", "icons", "symbol", "emoji", "sticker"):
+            words = words[:-1]  # "a cloud upload icon" is the cloud upload, drawn as an icon
         if all(w in MODIFIERS for w in words):
             return None, " ".join(words)  # "bright", "modern": how a thing is, not a thing
         core = [w for w in words[:-1] if w not in MODIFIERS] + words[-1:]
@@ -379,6 +381,8 @@ class _Reader:
             if " " in pair and (pair in ROOM_WORDS or pair in CHART_WORDS or pair in ALIASES):
                 # "conference room", "data center", "office building": one name, read whole,
                 # before "room", "center" or "office" can be taken as a setting or a position.
+                if pair in ROOM_WORDS and self.chunk and word == "at":
+                    self.close_chunk()  # "a laptop at home": the laptop, then the room
                 self.chunk.extend(tokens[i : i + 2])
                 i += 2
                 continue
@@ -488,6 +492,11 @@ class _Reader:
             # Counts: "three", "a pair of", "a few", "12".
             if word.isdigit() and 0 < int(word) <= 24 and not self.chunk:
                 self.count = int(word)
+                i += 1
+                continue
+            alone = not self._is_content(i + 1) and tokens[i + 1 : i + 2] != ["of"]
+            if word in COUNTS and word in FIGURES and alone:
+                self.chunk.append(word)  # "presenting to a group": the group is people
                 i += 1
                 continue
             if word in COUNTS and not self.chunk:

@@ -23,7 +23,7 @@ NAMED = re.compile(
     r"\b(?:called|named|titled|entitled|reading|says|saying)\s+((?:[A-Z0-9][\w&'.-]*\s?){1,4})"
 )
 PERCENT = re.compile(r"(\d{1,2})\s*%\s*(off)?", re.IGNORECASE)
-SALE = re.compile(r"\b([a-z]+\s+)?(sale|clearance)\b", re.IGNORECASE)
+SALE = re.compile(r"\b(?:([a-z]+)\s+)?(?:([a-z]+)\s+)?(sale|clearance)\b", re.IGNORECASE)
 EMOJI_RANGES = ((0x2190, 0x2BFF), (0x1F000, 0x1FAFF), (0x3030, 0x303D))
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 POSTPOSED = re.compile(
@@ -60,9 +60,16 @@ def take_text(prompt: str) -> tuple[str, list[str]]:
     if words & SALE_WORDS and ("sale" in words or "clearance" in words or "%" in prompt):
         sale = SALE.search(prompt)
         if sale:
-            lead = (sale.group(1) or "").strip()
-            headline = f"{lead} {sale.group(2)}" if lead.lower() not in NOT_HEADLINE else "sale"
-            found.append(headline.strip().upper())
+            # "a summer sale", "black friday sale", "for sale": up to two words lead the sale
+            leads = [w for w in (sale.group(1), sale.group(2)) if w]
+            while leads and leads[0].lower() in NOT_HEADLINE and leads[0].lower() != "for":
+                leads = leads[1:]
+            if leads and leads[-1].lower() in NOT_HEADLINE and leads[-1].lower() != "for":
+                leads = []
+            found.append(" ".join([*leads, sale.group(3)]).upper())
+            if leads:  # the lead words are the headline's, not a colour or a thing to draw
+                start = sale.start(1) if sale.group(1) and sale.group(1) in leads else sale.start(2)
+                prompt = prompt[:start] + " " + prompt[sale.start(3) :]
         percent = PERCENT.search(prompt)
         if percent:
             found.append(f"{percent.group(1)}% OFF")

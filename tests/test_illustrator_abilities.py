@@ -339,3 +339,21 @@ def test_sale_lines_are_read_whole(prompt, words) -> None:
 def test_more_everyday_prompts_are_read_as_meant(illustrator, prompt, expected) -> None:
     understood = illustrator.draw(prompt, width=128, height=128, seed=1).understood
     assert understood.startswith(expected), understood
+
+
+def test_rain_greys_the_sky_and_falls(illustrator) -> None:
+    def sky(prompt: str) -> np.ndarray:
+        image = illustrator.draw(prompt, width=256, height=256, seed=1).image
+        return np.asarray(image.convert("HSV"))[:60, :, 1].astype(float)
+
+    dry, wet = (
+        sky("a purple umbrella in a meadow"),
+        sky("a purple umbrella in a meadow in the rain"),
+    )
+    assert wet.mean() < dry.mean() * 0.85  # a greyer, less saturated sky
+    assert (
+        "in the rain"
+        in illustrator.draw(
+            "a purple umbrella in the rain", width=128, height=128, seed=1
+        ).understood
+    )

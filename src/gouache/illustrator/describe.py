@@ -143,6 +143,8 @@ def describe(
     elif purpose == "scene" and not plan.setting and not transparent:
         # the same rule the drawing follows: a table stands indoors unless the prompt says otherwise
         text += " in a room" if plan.surface in INDOOR_SURFACES else " under an open sky"
+    if plan.weather:
+        text += " in the rain" if plan.weather == "rain" else " in falling snow"
     if plan.time != "day":
         text += {"sunrise": " at sunrise", "sunset": " at sunset", "night": " at night"}[plan.time]
     if plan.background is not None and purpose != "brand":

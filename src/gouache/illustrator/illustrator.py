@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from . import colours
 from .charts import draw_chart
@@ -573,6 +573,9 @@ class Sketch:
         if self.purpose == "product" and plan.background is not None:
             floor = plan.background
         drop = self.purpose in ("product", "slide")
+        weather = plan.weather if self.purpose in ("scene", "product") and not plan.room else None
+        if weather and not self.transparent:
+            overcast(canvas, weather)
 
         def order(p: Placement) -> tuple[int, int, float]:
             behind = 0 if plan.subjects[p.subject].figure and self.counter_later else 1
@@ -594,12 +597,42 @@ class Sketch:
                 self.hold(placement, subject.prop, subject.prop_at, floor)
         if counter_due:
             table(self.ctx, *self.counter_later)
+        if weather:
+            falling(canvas, weather, self.scene_rng, self.transparent)
         if plan.text and self.purpose == "slide":
             self.letter_panel()
         image = finish(canvas.image, self.style) if not self.transparent else canvas.image
         if self.transparent:
             image = unblend(image, canvas.alpha, self.plan.background or (255, 255, 255))
         return image
+
+
+def overcast(canvas: Canvas, weather: str) -> None:
+    """The grey of a rainy (or white of a snowy) day over the background, muting the sun; drawn
+    before the subjects so they keep their colours."""
+    veil = Image.new("L", (canvas.width, canvas.height), 105 if weather == "rain" else 50)
+    canvas.paste((120, 130, 145) if weather == "rain" else (235, 240, 248), veil, 0, 0, True)
+
+
+def falling(canvas: Canvas, weather: str, rng: np.random.Generator, transparent: bool) -> None:
+    """Rain or snow over the whole picture: slanted streaks (rain) or soft flakes (snow), light
+    enough that the subject still reads."""
+    w, h = canvas.width, canvas.height
+    count = int(140 * w * h / 1024**2)
+    xs = rng.uniform(0, w, count)
+    ys = rng.uniform(0, h, count)
+    mask = Image.new("L", (w, h), 0)
+    pen = ImageDraw.Draw(mask)
+    if weather == "rain":
+        length, width = canvas.short * 0.05, max(1, int(canvas.short * 0.004))
+        for x, y in zip(xs, ys, strict=True):
+            pen.line([(x, y), (x - length * 0.3, y + length)], fill=150, width=width)
+        canvas.paste((210, 225, 240), mask, 0, 0, True)
+    else:
+        for x, y in zip(xs, ys, strict=True):
+            r = canvas.short * float(rng.uniform(0.004, 0.01))
+            pen.ellipse((x - r, y - r, x + r, y + r), fill=230)
+        canvas.paste((255, 255, 255), mask, 0, 0, True)
 
 
 def flat_of_style() -> Style:

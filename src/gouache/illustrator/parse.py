@@ -47,6 +47,7 @@ from .lexicon import (
     STYLE_WORDS,
     SURFACES,
     TRENDS,
+    WEATHER,
 )
 from .prepare import prepare
 
@@ -100,6 +101,7 @@ class Plan:
     slices: int = 0  # pie slices asked for
     room: str | None = None  # an interior template of lexicon.json ("kitchen", "cafe", ...)
     excluded: list[str] = field(default_factory=list)  # things the prompt says are absent
+    weather: str | None = None  # rain | snow, falling over the scene
     notes: list[str] = field(default_factory=list)  # how the prompt was read (languages, emoji)
 
 
@@ -663,6 +665,9 @@ def parse(prompt: str, index: ConceptIndex | None = None) -> Plan:
     plan = _Reader(prepared.english, index).read()
     plan.prompt, plan.text, plan.notes = prompt, prepared.text, prepared.notes
     words = set(tokenize(prepared.english))
+    plan.weather = next((WEATHER[w] for w in tokenize(prompt) if w in WEATHER), None)
+    if plan.weather is None and "雨" in prompt:
+        plan.weather = "rain"
     if plan.text and plan.purpose in ("scene", "product"):
         plan.purpose = "slide"  # a card, a sign, a poster: a design that carries the words
     if plan.purpose == "chart":

@@ -357,3 +357,22 @@ def test_rain_greys_the_sky_and_falls(illustrator) -> None:
             "a purple umbrella in the rain", width=128, height=128, seed=1
         ).understood
     )
+
+
+@pytest.mark.parametrize(
+    ("prompt", "worn", "where"),
+    [
+        ("a dog in sunglasses on the beach", "dark sunglasses", "face"),
+        ("a cat wearing a hat", "top hat", "head"),
+    ],
+)
+def test_what_is_worn_is_worn(prompt, worn, where) -> None:
+    plan = parse(prompt)
+    assert len(plan.subjects) == 1
+    assert plan.subjects[0].prop.name == worn and plan.subjects[0].prop_at == where
+    sketch = sketch_of(prompt, 512, 512)
+    wearer = sketch.placements[0]
+    head_x, top, height = sketch.head_of(wearer)
+    # The head is found inside the drawing, in its upper part.
+    assert abs(head_x - wearer.cx) < wearer.size * 0.5
+    assert wearer.cy - wearer.size * 0.6 < top < wearer.cy

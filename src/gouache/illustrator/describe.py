@@ -62,7 +62,7 @@ def describe(
         noun = " ".join([*words, name])
         phrase = f"{number_word(count)} {plural(noun)}" if count > 1 else f"{article(noun)} {noun}"
         if subject.prop is not None:
-            verb = "wearing" if subject.prop_at == "head" else "with"
+            verb = "with" if subject.prop_at == "hand" else "wearing"
             held = DISPLAY_NAMES.get(subject.prop.name, subject.prop.name)
             phrase += f" {verb} {article(held)} {held}"
         if subject.position:

@@ -41,7 +41,7 @@ from .designs import (
     icon_set,
     pattern_background,
 )
-from .figures import draw_placement, mirrorable
+from .figures import draw_placement, glyph_for, mirrorable
 from .lettering import set_lines
 from .lexicon import HANGING, ICON_SETS, NATURAL_COLOURS, ROOMS
 from .parse import STYLES, Plan, Subject, parse
@@ -407,14 +407,13 @@ class Sketch:
             c.ring(ax, centre, radius * 1.18, max(2.0, size * 0.012), tint, background=True)
 
     def hold(self, placement: Placement, prop: Concept, at: str, floor: RGB) -> None:
-        """A figure's prop: at its hand (a tablet, a briefcase) or on its head (a hat)."""
+        """What a figure holds (at its hand: a tablet, a briefcase) or anyone wears (on the
+        head: a hat; on the face: sunglasses; at the neck: a bow tie). Where the head is comes
+        from the drawing itself: the middle of its ink in the top band of the glyph, so a dog
+        facing left and a person facing us both get their sunglasses on their eyes."""
         size = placement.size
         side = -1.0 if placement.flip else 1.0
-        if at == "head":
-            spot = Placement(
-                -1, placement.cx, placement.cy - size * 0.42, size * 0.36, (0, 0, 0), False
-            )
-        else:
+        if at == "hand":
             spot = Placement(
                 -1,
                 placement.cx + side * size * 0.3,
@@ -423,10 +422,37 @@ class Sketch:
                 (0, 0, 0),
                 False,
             )
+        else:
+            head_x, top, height = self.head_of(placement)
+            scale = {"face": 0.3, "head": 0.36, "neck": 0.24}[at]
+            y = {
+                "face": top + height * 0.17,
+                "head": top - size * 0.08,
+                "neck": top + height * 0.36,
+            }
+            spot = Placement(-1, head_x, y[at], size * scale, (0, 0, 0), False)
         spot.colour = (
             natural_colour(prop)[0] if natural_colour(prop) else shade(placement.colour, 0.45)
         )
         draw_placement(self.canvas, spot, prop, self.style, floor)
+
+    def head_of(self, placement: Placement) -> tuple[float, float, float]:
+        """(x of the head, y of the top of the drawing, drawn height) on the canvas."""
+        concept = self.concepts[placement.subject]
+        mask, _ = glyph_for(concept, placement.size, self.style)
+        ink = np.asarray(mask, dtype=np.float32)
+        if placement.flip:
+            ink = ink[:, ::-1]
+        h, w = ink.shape
+        rows = np.nonzero(ink.max(axis=1) > 64)[0]
+        first = int(rows[0]) if len(rows) else 0
+        band = ink[first : first + max(1, int(h * 0.3))].sum(axis=0)
+        centre = float((band * np.arange(w)).sum() / band.sum()) if band.sum() else w / 2
+        left = placement.cx - w / 2
+        top = placement.cy - h / 2
+        if placement.grounded:
+            top = placement.cy + placement.size / 2 - h
+        return left + centre, top + first, float(h - first)
 
     def is_icon_set(self) -> bool:
         return is_icon_set(self.plan)

@@ -71,6 +71,8 @@ HOMES: dict[str, str] = _LEXICON["homes"]
 SYMBOLS: set[str] = set(_LEXICON["symbols"])
 # furniture and appliances: drawing name -> the room they are drawn in when no place is named
 INDOOR_THINGS: dict[str, str] = _LEXICON["indoor_things"]
+# things worn, and where: "a dog in sunglasses" wears them on its face
+WEARABLES: dict[str, str] = _LEXICON["wearables"]
 # weather words -> "rain" or "snow", drawn over the scene
 WEATHER: dict[str, str] = _LEXICON["weather"]
 # drawings that hang from the ceiling on a cord (pendant lights)

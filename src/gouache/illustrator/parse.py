@@ -47,6 +47,7 @@ from .lexicon import (
     STYLE_WORDS,
     SURFACES,
     TRENDS,
+    WEARABLES,
     WEATHER,
 )
 from .prepare import prepare
@@ -280,6 +281,11 @@ class _Reader:
                 rider.figure, rider.noun = False, drawing.name
                 return
             relation = "on"
+        worn = WEARABLES.get(concept.name) or WEARABLES.get(singular(words[-1]))
+        if worn and relation in ("in", "wearing", "beside") and plan.subjects:
+            wearer = plan.subjects[-1]  # "a dog in sunglasses", "a cat wearing a hat"
+            wearer.prop, wearer.prop_at = concept, worn
+            return
         if relation in ("holding", "wearing", "handshake") and plan.subjects:
             holder = plan.subjects[-1]
             if holder.figure and relation != "handshake":

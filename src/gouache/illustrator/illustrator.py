@@ -339,6 +339,9 @@ class Sketch:
                 continue  # a slide's furniture stays with its people, off the title side
             colour = wall_ink if concept.font == "mdi" else shade(wall_ink, 0.2)
             on_wall = where == ["wall"]  # a board or a picture hangs; the rest stands
+            window = self.stage.window
+            if on_wall and window and window[0] - size * 0.6 < x < window[1] + size * 0.6:
+                x = self.width - x  # never over the window: the other side of the wall
             cy = self.height * 0.3 if on_wall else self.stage.ground - size * 0.5
             spot = Placement(-1, x, cy, size, colour, not on_wall)
             draw_placement(self.canvas, spot, concept, self.style, floor)

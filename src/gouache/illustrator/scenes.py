@@ -31,6 +31,7 @@ class Stage:
     floor_colour: RGB = (200, 200, 200)
     surface: tuple[float, float, float] | None = None  # table top: (y, x0, x1)
     clear: tuple[float, float, float, float] | None = None  # area kept empty for a title
+    window: tuple[float, float] | None = None  # a room's window, left and right edges
     notes: list[str] = field(default_factory=list)
 
 
@@ -656,7 +657,10 @@ def interior(ctx: Context, room: dict, tint: RGB | None = None) -> Stage:
         sub.vertical_gradient([(0, ctx.c(sky_top)), (1, ctx.c(sky_low))])
         ctx.canvas.put(sub.image, int(wx), int(wy))
         ctx.canvas.rect((wx + ww / 2 - 3, wy, wx + ww / 2 + 3, wy + wh), frame, background=True)
-    return Stage(floor_y + h * 0.02, h * 0.08, h * 0.36, floor)
+    stage = Stage(floor_y + h * 0.02, h * 0.08, h * 0.36, floor)
+    if room.get("window"):
+        stage.window = (wx - 8, wx + ww + 8)
+    return stage
 
 
 def counter(

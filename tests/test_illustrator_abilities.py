@@ -376,3 +376,26 @@ def test_what_is_worn_is_worn(prompt, worn, where) -> None:
     # The head is found inside the drawing, in its upper part.
     assert abs(head_x - wearer.cx) < wearer.size * 0.5
     assert wearer.cy - wearer.size * 0.6 < top < wearer.cy
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("a waiter serving coffee", "a waiter with a coffee mug"),
+        ("a mother and child in a park", "a mother next to a child in a forest"),
+        ("Ein rotes Auto vor einem Haus", "a red car in front of a house"),
+        ("a lighthouse in a storm", "a lighthouse on the ocean in the rain"),
+        ("🎉 party", "a party popper,"),
+    ],
+)
+def test_people_languages_and_weather_in_other_words(illustrator, prompt, expected) -> None:
+    understood = illustrator.draw(prompt, width=128, height=128, seed=1).understood
+    assert understood.startswith(expected), understood
+
+
+def test_a_logo_mark_can_be_a_landscape_word_and_the_name_follows_the_name(illustrator) -> None:
+    drawing = illustrator.draw(
+        "a logo with a mountain and the name Summit", width=512, height=512, seed=3
+    )
+    assert "SUMMIT" in ocr(drawing.image)
+    assert drawing.understood.startswith('a logo with a mountain named "Summit"')

@@ -210,7 +210,8 @@ class _Reader:
                     self.set_setting(word)
             return
         pinned = len(words) > 1 and ALIASES.get(singular(" ".join(words)))
-        if words[-1] in SETTINGS and not pinned and not (count and count > 1):
+        mark = plan.purpose == "brand" and words[-1] not in ("background", "pattern")
+        if words[-1] in SETTINGS and not pinned and not (count and count > 1) and not mark:
             for word in words:
                 if word in SETTINGS:
                     self.set_setting(word)
@@ -250,6 +251,9 @@ class _Reader:
             return
         if len(plan.subjects) >= MAX_SUBJECTS:
             return
+        last = plan.subjects[-1].concept if plan.subjects else None
+        if last and (last.font, last.codepoint) == (concept.font, concept.codepoint) and not count:
+            return  # "🎉 party": the same drawing twice is one thing
         # "headphones", "glasses": a thing whose name is plural is still one thing.
         plural = (
             singular(words[-1]) != words[-1]
@@ -583,6 +587,7 @@ class _Reader:
                 i += 1  # "space for a title" is room to keep empty, not outer space
                 continue
             counted = self.count is not None and self.count > 1  # "five stars": things
+            counted = counted or plan.purpose == "brand" and word in ("mountain", "sun", "moon")
             if word in SETTINGS and not counted and (SETTINGS[word] != "forest" or not self.chunk):
                 next_word = tokens[i + 1] if i + 1 < len(tokens) else ""
                 if next_word in BACKGROUND_NOUNS:

@@ -20,7 +20,7 @@ LANGUAGE_NAMES = {"de": "German", "es": "Spanish", "fr": "French", "ja": "Japane
 QUOTED = re.compile(r"[\"“”„«»「」『』]([^\"“”„«»「」『』]{1,60})[\"“”„«»「」『』]")
 SINGLE_QUOTED = re.compile(r"(?:^|\s)'([^']{2,40})'(?=[\s,.!?]|$)")
 NAMED = re.compile(
-    r"\b(?:called|named|titled|entitled|reading|says|saying)\s+((?:[A-Z0-9][\w&'.-]*\s?){1,4})"
+    r"\b(?:called|named|titled|entitled|reading|says|saying|the name)\s+((?:[A-Z0-9][\w&'.-]*\s?){1,4})"
 )
 PERCENT = re.compile(r"(\d{1,2})\s*%\s*(off)?", re.IGNORECASE)
 SALE = re.compile(r"\b(?:([a-z]+)\s+)?(?:([a-z]+)\s+)?(sale|clearance)\b", re.IGNORECASE)

@@ -9,6 +9,9 @@ from .concepts import Concept
 from .lexicon import DISPLAY_NAMES, PASTELS, SYMBOLS
 from .parse import Plan, Subject
 
+# What a design carrying words is called in the revised prompt, first found in the prompt wins.
+DESIGN_KINDS = ("banner", "poster", "flyer", "coupon", "badge", "label", "sign", "slide", "header")
+
 # A table stands indoors unless the prompt says otherwise (the drawing follows the same rule).
 INDOOR_SURFACES = ("table", "desk", "shelf", "counter")
 
@@ -111,6 +114,12 @@ def describe(
             "confetti": "confetti",
         }.get(plan.pattern or "", "geometric")
         text = f"a pattern of {things}" if things else f"a {kind} pattern"
+    elif purpose == "slide" and plan.text:
+        # "a banner with the words "SUMMER SALE" and "50% OFF", with a sale tag"
+        words = plan.prompt.lower().split()
+        kind = next((k for k in DESIGN_KINDS if k in words), "banner")
+        quoted = " and ".join(f'"{line}"' for line in plan.text[:3])
+        text = f"a {kind} with the words {quoted}" + (f", with {things}" if things else "")
     elif purpose == "slide":
         text = "a slide background with space for a title" + (f", with {things}" if things else "")
     elif purpose == "abstract":
@@ -122,7 +131,7 @@ def describe(
         if plan.room and not things:
             room = ROOM_NAMES.get(plan.room, plan.room)
             text = f"{article(room)} {room}"
-    if plan.text:
+    if plan.text and purpose != "slide":
         quoted = " and ".join(f'"{line}"' for line in plan.text[:3])
         text += f" with the words {quoted}" if purpose != "brand" else f" named {quoted}"
     if plan.surface:

@@ -399,3 +399,23 @@ def test_a_logo_mark_can_be_a_landscape_word_and_the_name_follows_the_name(illus
     )
     assert "SUMMIT" in ocr(drawing.image)
     assert drawing.understood.startswith('a logo with a mountain named "Summit"')
+
+
+def test_the_world_map_has_its_continents_where_they_are() -> None:
+    from gouache.illustrator.charts import network_map
+    from gouache.illustrator.render import Canvas
+
+    canvas = Canvas(720, 272, (255, 255, 255))
+    network_map(canvas, (0, 0, 720, 272), [(37, 99, 235), (16, 185, 129)], np.random.default_rng(1))
+    image = np.asarray(canvas.image).astype(int)
+
+    def at(lon: float, lat: float) -> np.ndarray:
+        x = int((lon + 180) / 360 * 720)
+        y = int((80 - lat) / 136 * 272)
+        return image[y, x]
+
+    white = np.array([255, 255, 255])
+    for lon, lat in [(20, 5), (-100, 45), (-60, -10), (90, 55), (134, -25)]:  # land
+        assert np.abs(at(lon, lat) - white).sum() > 60, (lon, lat)
+    for lon, lat in [(-35, 20), (-150, 0), (80, -30)]:  # ocean
+        assert np.abs(at(lon, lat) - white).sum() < 60, (lon, lat)

@@ -4,16 +4,15 @@ lines. Each sits on a white card over a soft backdrop, like a slide placeholder.
 
 from __future__ import annotations
 
+import json
 import math
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from .colours import RGB, luminance, mix, shade
-from .compose import Placement
-from .concepts import Concept
-from .figures import draw_placement
 from .render import Canvas
-from .styles import Style
 
 SERIES = [(37, 99, 235), (16, 185, 129), (249, 115, 22), (236, 72, 153), (234, 179, 8)]
 
@@ -201,34 +200,35 @@ def pie_chart(
         start += float(weights[k]) * 360.0
 
 
-def network_map(
-    canvas: Canvas, area, colours: list[RGB], world: Concept | None, style: Style, rng
-) -> None:
+@lru_cache(maxsize=1)
+def world_outline() -> dict:
+    return json.loads((Path(__file__).parent / "data" / "world.json").read_text(encoding="utf-8"))
+
+
+def network_map(canvas: Canvas, area, colours: list[RGB], rng) -> None:
+    """A flat world map (coarse continents from data/world.json, equirectangular) with hub cities
+    linked by arcs: the 'global network' slide. The links are drawn from the seed, so drafts
+    differ."""
     x0, y0, x1, y1 = area
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    size = min(x1 - x0, (y1 - y0) * 1.6)
-    land = mix(colours[0], (255, 255, 255), 0.55)
-    if world is not None:
-        draw_placement(
-            canvas, Placement(0, cx, cy, size, land, False), world, style, (255, 255, 255)
-        )
-    # Hubs at rough continent positions (fractions of the map box), linked by arcs.
-    hubs = [
-        (0.22, 0.36),
-        (0.3, 0.68),
-        (0.5, 0.3),
-        (0.55, 0.55),
-        (0.72, 0.34),
-        (0.82, 0.7),
-        (0.42, 0.45),
-    ]
-    w_box, h_box = size, size * 0.62
-    pts = [(cx - w_box / 2 + w_box * u, cy - h_box / 2 + h_box * v) for u, v in hubs]
-    line = colours[1] if len(colours) > 1 else shade(colours[0], -0.35)
+    north, south = 80.0, -56.0
+    width = min(x1 - x0, (y1 - y0) * 360.0 / (north - south))
+    height = width * (north - south) / 360.0
+    left = (x0 + x1) / 2 - width / 2
+    top = (y0 + y1) / 2 - height / 2
+
+    def at(lon: float, lat: float) -> tuple[float, float]:
+        return left + (lon + 180.0) / 360.0 * width, top + (north - lat) / (north - south) * height
+
+    world = world_outline()
+    land = mix(colours[0], (255, 255, 255), 0.62)
+    for outline in world["land"].values():
+        canvas.polygon([at(lon, lat) for lon, lat in outline], land)
+    pts = [at(lon, lat) for lon, lat in world["hubs"].values()]
+    line = colours[1] if len(colours) > 1 else shade(colours[0], 0.35)
     order = rng.permutation(len(pts))
-    for a, b in zip(order, np.roll(order, 2), strict=False):
+    for a, b in zip(order, np.roll(order, 3), strict=False):
         (ax, ay), (bx, by) = pts[a], pts[b]
-        mx, my = (ax + bx) / 2, min(ay, by) - abs(bx - ax) * 0.25
+        mx, my = (ax + bx) / 2, min(ay, by) - abs(bx - ax) * 0.22
         curve = [
             (
                 (1 - t) ** 2 * ax + 2 * (1 - t) * t * mx + t * t * bx,
@@ -238,8 +238,8 @@ def network_map(
         ]
         polyline(canvas, curve, line, canvas.short * 0.005)
     for x, y in pts:
-        canvas.circle(x, y, canvas.short * 0.018, (255, 255, 255))
-        canvas.circle(x, y, canvas.short * 0.012, colours[0])
+        canvas.circle(x, y, canvas.short * 0.016, (255, 255, 255))
+        canvas.circle(x, y, canvas.short * 0.011, colours[0])
 
 
 def draw_chart(
@@ -248,8 +248,6 @@ def draw_chart(
     trend: int,
     slices: int,
     palette: list[RGB],
-    world: Concept | None,
-    style: Style,
     rng: np.random.Generator,
     draft: int = 0,
 ) -> None:
@@ -263,7 +261,7 @@ def draw_chart(
     elif kind == "line":
         line_chart(canvas, area, colours, trend, rng)
     elif kind == "map":
-        network_map(canvas, area, series_colours(palette, 2), world, style, rng)
+        network_map(canvas, area, series_colours(palette, 2), rng)
     else:
         bar_chart(
             canvas,

@@ -565,15 +565,12 @@ class Sketch:
     def rasterise(self) -> Image.Image:
         plan, canvas = self.plan, self.canvas
         if self.purpose == "chart":
-            world = shared_index().by_ref("emoji:world map")
             draw_chart(
                 canvas,
                 plan.chart or "bar",
                 plan.trend,
                 plan.slices,
                 plan.palette,
-                world,
-                self.style,
                 self.rng,
                 self.draft,
             )

@@ -419,3 +419,31 @@ def test_the_world_map_has_its_continents_where_they_are() -> None:
         assert np.abs(at(lon, lat) - white).sum() > 60, (lon, lat)
     for lon, lat in [(-35, 20), (-150, 0), (80, -30)]:  # ocean
         assert np.abs(at(lon, lat) - white).sum() < 60, (lon, lat)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a bar chart going up",
+        "a logo concept for a bakery called Rise",
+        'a business card for "Nova Studio"',
+        "a set of business icons in teal",
+        "a team meeting in a conference room",
+        "a purple umbrella in the rain",
+    ],
+)
+@pytest.mark.parametrize(
+    ("size", "style", "transparent"),
+    [((1, 1), None, False), ((1024, 1792), "line", True), ((300, 200), "neon", False)],
+)
+def test_every_new_design_draws_at_any_size_style_and_transparency(
+    illustrator, prompt, size, style, transparent
+) -> None:
+    image = illustrator.draw(
+        prompt, width=size[0], height=size[1], seed=5, style=style, transparent=transparent
+    ).image
+    assert image.size == size
+    assert image.mode == ("RGBA" if transparent else "RGB")
+    if transparent and size[0] > 16:
+        alpha = np.asarray(image)[..., 3]
+        assert 0.01 < (alpha > 0).mean() < 1.0  # something drawn, and not a filled rectangle

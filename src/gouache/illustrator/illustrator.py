@@ -50,6 +50,7 @@ from .scenes import Context, Stage, counter, draw_setting, interior, studio, tab
 from .styles import Style, default_palette, finish, neon_palette, style_named
 
 SIZE_LIMIT = 4096
+MIN_DRAWN = 16
 INK_GREY = (70, 74, 86)
 
 
@@ -101,9 +102,16 @@ class Illustrator:
         # The draft number steps by one from seed to seed, so the n images of a request (seeds
         # seed..seed+n-1) walk through different compositions instead of repeating one by chance.
         draft = (seed + zlib.crc32(prompt.encode("utf-8"))) & 0xFFFFFFFF
-        sketch = Sketch(plan, style_name, width, height, rng, transparent, scene_rng, draft)
+        # Scenes need a few pixels to lay out in: tinier pictures are drawn at 16 and reduced.
+        tiny = min(width, height) < MIN_DRAWN
+        drawn_w, drawn_h = (
+            (max(width, MIN_DRAWN), max(height, MIN_DRAWN)) if tiny else (width, height)
+        )
+        sketch = Sketch(plan, style_name, drawn_w, drawn_h, rng, transparent, scene_rng, draft)
         sketch.stage_and_layout()
         image = sketch.rasterise()
+        if tiny:
+            image = image.resize((width, height), Image.Resampling.BOX)
         understood = describe(plan, style_name, sketch.concepts, sketch.purpose, sketch.transparent)
         return Drawing(image=image, understood=understood)
 
@@ -574,21 +582,21 @@ class Sketch:
                 self.rng,
                 self.draft,
             )
-            return finish(canvas.image, self.style) if not self.transparent else canvas.image
+            return self.finished()
         if plan.text and "card" in plan.prompt.lower():
             given = [c for s in plan.subjects for c in s.colours] or plan.palette or self.palette
             motif = next((c for c in self.concepts if "card" not in c.name), None)
             colour = self.style.tint(given[0])
             business_card(self.ctx, plan.text, colour, motif, self.style, self.draft)
-            return finish(canvas.image, self.style) if not self.transparent else canvas.image
+            return self.finished()
         if self.purpose == "brand" and self.is_icon_set():
             given = plan.palette or [c for s in plan.subjects for c in s.colours] or self.palette
             colour = self.style.tint(given[0])
             icon_set(self.ctx, self.icon_concepts(), colour, self.style, self.draft)
-            return finish(canvas.image, self.style) if not self.transparent else canvas.image
+            return self.finished()
         if self.purpose == "brand" and (plan.text or self.is_logo()):
             self.logo()
-            return finish(canvas.image, self.style) if not self.transparent else canvas.image
+            return self.finished()
         if self.purpose == "brand":
             motifs = list(self.concepts)
             brand_board(self.ctx, self.palette, motifs, self.style, self.transparent)
@@ -627,10 +635,14 @@ class Sketch:
             falling(canvas, weather, self.scene_rng, self.transparent)
         if plan.text and self.purpose == "slide":
             self.letter_panel()
-        image = finish(canvas.image, self.style) if not self.transparent else canvas.image
-        if self.transparent:
-            image = unblend(image, canvas.alpha, self.plan.background or (255, 255, 255))
-        return image
+        return self.finished()
+
+    def finished(self) -> Image.Image:
+        """The style's finish, or for a transparent picture the drawn parts over nothing."""
+        canvas = self.canvas
+        if not self.transparent:
+            return finish(canvas.image, self.style)
+        return unblend(canvas.image, canvas.alpha, self.plan.background or (255, 255, 255))
 
 
 def overcast(canvas: Canvas, weather: str) -> None:

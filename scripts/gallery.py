@@ -55,12 +55,30 @@ PROMPTS: list[tuple[str, str, int, str | None]] = [
     ("zxqv blorf, something ineffable", "1024x1024", 29, None),
     ("a happy robot", "1024x1024", 30, None),
     ("a penguin at the beach", "1024x1024", 31, "neon"),
+    ("a smiling woman holding a tablet", "1024x1024", 32, None),
+    ("two business people shaking hands", "1792x1024", 33, None),
+    ("a team meeting in a conference room", "1792x1024", 34, None),
+    ("three coffee mugs on a marble countertop", "1024x1024", 35, None),
+    ("a data center with server racks", "1792x1024", 36, None),
+    ("a bar chart going up", "1024x1024", 37, None),
+    ("a pie chart with three slices in blue, green and orange", "1024x1024", 38, None),
+    ("a world map with network lines", "1792x1024", 39, None),
+    ("a logo concept for a bakery called Rise", "1024x1024", 40, None),
+    ("a summer sale banner, 50% off", "1792x1024", 41, None),
+    ("a brain inside a light bulb", "1024x1024", 42, None),
+    ("a street with no cars", "1792x1024", 43, None),
+    ("eine rote Tasse auf dem Tisch", "1024x1024", 44, None),
+    ("猫と犬", "1024x1024", 45, None),
+    ("🚀🌕", "1024x1024", 46, None),
 ]
 # -----------------------------------------------------------------------------------------------
 
 
 def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48]
+    """A file name from a prompt; prompts with no Latin letters (emoji, Japanese) are named by
+    their first characters' code points."""
+    name = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48]
+    return name or "u" + "-".join(f"{ord(c):x}" for c in text.strip()[:3])
 
 
 def main() -> None:

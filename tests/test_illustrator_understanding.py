@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from gouache.illustrator import colours
-from gouache.illustrator.concepts import find_concepts, shared_index
+from gouache.illustrator.concepts import shared_index
 from gouache.illustrator.encoder import shared_encoder
-from gouache.illustrator.parse import parse
+from gouache.illustrator.parse import find_concepts, parse
 
 
 @pytest.mark.parametrize(
@@ -113,3 +113,29 @@ def test_revised_prompt_names_the_room_a_table_is_drawn_in():
     assert drawing.understood.startswith("a red apple on a table in a room")
     outdoor = Illustrator().draw("a red apple", width=256, height=256, seed=1)
     assert "room" not in outdoor.understood
+
+
+def test_every_drawing_named_in_the_lexicon_exists() -> None:
+    """A newcomer adding a figure, a room or an alias learns here if a drawing name is wrong."""
+    from gouache.illustrator.lexicon import ALIASES, FIGURES, ICON_SETS, RIDERS, ROOMS
+
+    index = shared_index()
+    refs = list(ALIASES.values()) + list(RIDERS.values())
+    refs += [ref for recipe in FIGURES.values() for ref in (recipe["base"], recipe["prop"]) if ref]
+    refs += [piece[0] for room in ROOMS.values() for piece in room["furniture"]]
+    refs += [ref for icons in ICON_SETS.values() for ref in icons]
+    missing = [ref for ref in refs if index.by_ref(ref) is None]
+    assert missing == []
+
+
+def test_a_new_kind_of_figure_is_one_data_entry() -> None:
+    """As docs/engines.md shows: a figure recipe added to the lexicon is drawn with its prop."""
+    from gouache.illustrator.lexicon import FIGURES
+
+    recipe = {"base": "mdi:human handsdown", "prop": "emoji:airplane", "at": "hand", "count": 1}
+    FIGURES["pilot"] = recipe
+    try:
+        subject = parse("a pilot at the airport").subjects[0]
+    finally:
+        del FIGURES["pilot"]
+    assert subject.figure and subject.prop is not None and subject.prop.name == "airplane"

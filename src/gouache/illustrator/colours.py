@@ -199,7 +199,7 @@ def name_of(rgb: RGB) -> str:
         (160, "green"),
         (195, "teal"),
         (250, "blue"),
-        (285, "purple"),
+        (315, "purple"),
         (335, "pink"),
         (361, "red"),
     ]

@@ -14,12 +14,13 @@ counts are never moved by the seed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .colours import RGB
 from .concepts import singular
+from .lexicon import HANGING
 from .parse import Plan, Subject
 from .scenes import Stage
 
@@ -29,6 +30,7 @@ AIRBORNE = (
     "airplane",
     "plane",
     "balloon",
+    "airballoon",
     "kite",
     "cloud",
     "sun",
@@ -112,6 +114,9 @@ def layout(
     subjects = plan.subjects
     if not subjects:
         return []
+    people = [g for g, s in enumerate(subjects) if s.figure]
+    if stage.surface is not None and people and len(people) < len(subjects):
+        return depth_planes(plan, stage, width, height, rng, colour_for, region, draft)
     # Groups in reading order; relations chain them (A above B -> A's group sits over B's).
     total = sum(min(s.count, 12) for s in subjects)
     free_groups = [
@@ -141,10 +146,16 @@ def layout(
         size = base * subject.size * (0.92 if count > 1 else 1.0)
         if count > 4:
             size *= 0.75
-        flying = airborne(subject)
+        flying = airborne(subject) and not subject.figure
+        if subject.figure:
+            # A person stands taller than the things on a table, and about half a room's height.
+            size = max(size * 1.3, short * 0.42)
         # Group centre.
         cx = x0 + rw * slot_of.get(g, 0.5)
-        ground = stage.surface[0] if stage.surface is not None and not flying else stage.ground
+        on_surface = stage.surface is not None and not flying and not subject.figure
+        ground = stage.surface[0] if on_surface else stage.ground
+        if subject.figure and stage.surface is not None:
+            ground -= height * 0.07  # further back, behind the table
         ground = min(max(ground, y0 + size * 0.9), y1 - size * 0.08)
         cy = ground - size * 0.5
         if flying:
@@ -163,6 +174,10 @@ def layout(
             relation, (ax, ay, asize) = anchor[1], centres[anchor[0]]
             if relation == "above":
                 cx, cy = ax, ay - asize * 0.5 - size * 0.62
+            elif relation == "below" and not flying and not airborne(subjects[anchor[0]]):
+                # "a cat under a table": on the same floor, between the table's legs
+                size = min(size, asize * 0.5)
+                cx, cy = ax, ay + asize * 0.5 - size * 0.5
             elif relation == "below":
                 cx, cy = ax, ay + asize * 0.5 + size * 0.55
             elif relation == "on":
@@ -174,15 +189,41 @@ def layout(
                 half = group_half_width(count, size)
                 side = -1 if relation == "left of" else 1
                 cx = ax + side * (anchor_half + half + size * 0.12)
-                cy = ay + (asize - size) * 0.5 if not flying else cy
+                same_ground = subject.figure == subjects[anchor[0]].figure
+                if not flying and same_ground:
+                    cy = ay + (asize - size) * 0.5
+                # a laptop next to people in a room stays on the table, on its own ground
             elif relation == "front":
                 cx, cy = ax + asize * 0.25, ay + asize * 0.28
                 size = max(size, asize * 0.8)
+            elif relation == "inside":
+                # "a brain inside a light bulb": centred in the anchor, small enough to fit.
+                size = asize * 0.42
+                cx, cy = ax, ay - asize * 0.1
+                flying = True
             elif relation == "behind":
                 cx, cy = ax - asize * 0.3, ay - asize * 0.2
                 size = min(size, asize * 0.8)
+        if subject.concept.name in HANGING:
+            flying = True  # pendant lights hang high, on cords drawn from the top edge
+            size = min(size, short * 0.22)
+            cy = y0 + rh * 0.3
+        if (
+            subject.concept.name == "handshake"
+            and anchor is not None
+            and anchor[0] in centres
+            and subjects[anchor[0]].figure
+        ):
+            ax, ay, asize = centres[anchor[0]]
+            cx, cy, size = ax, ay + asize * 0.02, asize * 0.42  # between the two people's hands
+            flying = True
         colours = colour_for[g]
-        placements.extend(row(g, count, cx, cy, size, colours, not flying, rng, (x0, y0, x1, y1)))
+        narrow = 0.62 if subject.figure else 1.0
+        placed = row(g, count, cx, cy, size, colours, not flying, rng, (x0, y0, x1, y1), narrow)
+        if anchor is not None and anchor[1] == "inside":
+            for p in placed:
+                p.layer = 1  # drawn over the thing it is inside
+        placements.extend(placed)
         group = [p for p in placements if p.subject == g]
         centres[g] = (
             float(np.mean([p.cx for p in group])),
@@ -192,6 +233,53 @@ def layout(
     # Keep the whole arrangement inside the frame: shrink and shift if needed; centre it when
     # the prompt pinned nothing to a side.
     return fit(placements, (x0, y0, x1, y1), centre=not pinned, shift=shift)
+
+
+def depth_planes(
+    plan: Plan,
+    stage: Stage,
+    width: int,
+    height: int,
+    rng: np.random.Generator,
+    colour_for: list[list[RGB]],
+    region: tuple[float, float, float, float] | None,
+    draft: int | None,
+) -> list[Placement]:
+    """People behind a table and the things on it: two rows at two depths, each spread across
+    the width, instead of one long row where everyone is small. Relations between a person and
+    a thing ("people next to a laptop") are kept as being at the same table."""
+    planes: list[Placement] = []
+    for wanted in (True, False):
+        groups = [g for g, s in enumerate(plan.subjects) if s.figure == wanted]
+        subjects = [replace(plan.subjects[g], relation=None, anchor=None) for g in groups]
+        part = replace(plan, subjects=subjects)
+        placed = layout(
+            part, stage, width, height, rng, [colour_for[g] for g in groups], region, draft
+        )
+        for p in placed:
+            p.subject = groups[p.subject]
+            if not wanted:
+                # Things on a table are smaller than the people at it.
+                tallest = max((q.size for q in planes), default=height * 0.4)
+                p.size = min(p.size, height * 0.2, tallest * 0.5)
+                p.cy = stage.surface[0] - p.size * 0.5
+        if not wanted and planes:
+            between_people(planes, placed)
+        planes.extend(placed)
+    return planes
+
+
+def between_people(people: list[Placement], things: list[Placement]) -> None:
+    """Move the things on a table into the gaps between the people behind it (and at the ends),
+    so that no one is hidden behind a plant."""
+    xs = sorted(p.cx for p in people)
+    half = max(p.size for p in people) * 0.32
+    gaps = [(a + b) / 2 for a, b in zip(xs, xs[1:], strict=False)] + [
+        xs[0] - half * 1.6,
+        xs[-1] + half * 1.6,
+    ]
+    for thing, x in zip(sorted(things, key=lambda q: q.cx), gaps, strict=False):
+        thing.cx = x
 
 
 def group_half_width(count: int, size: float) -> float:
@@ -209,16 +297,20 @@ def row(
     grounded: bool,
     rng: np.random.Generator,
     frame: tuple[float, float, float, float],
+    narrow: float = 1.0,
 ) -> list[Placement]:
-    """Lay `count` copies in one row (or a few rows), centred on (cx, cy), slightly varied."""
+    """Lay `count` copies in one row (or a few rows), centred on (cx, cy), slightly varied.
+    `narrow` < 1 packs tall, thin drawings (standing people) closer than their em size."""
     x0, _, x1, _ = frame
     per_row = count if count <= 5 else int(np.ceil(count / np.ceil(count / 5)))
     rows = int(np.ceil(count / per_row))
-    spacing = size * (1.08 if grounded else 1.25)
+    spacing = size * (1.08 if grounded else 1.25) * narrow
     width = (per_row - 1) * spacing
     limit = (x1 - x0) * 0.9
     if width + size > limit and per_row > 1:
         scale = limit / (width + size)
+        if grounded:
+            cy += size * (1 - scale) * 0.5  # smaller, but still standing on the same ground
         size *= scale
         spacing *= scale
     out = []
@@ -259,7 +351,9 @@ def fit(
         (x1 - x0 - 2 * margin) / max(1.0, right - left),
         (y1 - y0 - 2 * margin) / max(1.0, bottom - top),
     )
-    mx, my = (left + right) / 2, (top + bottom) / 2
+    # Shrink towards the ground line, not the middle: things that stand keep standing.
+    grounded = any(p.grounded for p in placements)
+    mx, my = (left + right) / 2, bottom if grounded else (top + bottom) / 2
     for p in placements:
         p.cx = mx + (p.cx - mx) * scale
         p.cy = my + (p.cy - my) * scale

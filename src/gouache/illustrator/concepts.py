@@ -84,6 +84,11 @@ class ConceptIndex:
         self.exact: dict[str, int] = {}
         self.exact_all: dict[str, list[int]] = {}
         self.name_words = {word for name in self.names for word in name.split()}
+        self.by_emoji: dict[int, int] = {
+            cp: i
+            for i, (cp, f) in enumerate(zip(self.codepoints, self.fonts, strict=False))
+            if f == "emoji"
+        }
         for index, name in enumerate(self.names):
             self.exact.setdefault(name, index)
             self.exact_all.setdefault(name, []).append(index)
@@ -155,6 +160,26 @@ class ConceptIndex:
             out.append(found)
         return tuple(out)
 
+    @property
+    def emoji_codepoints(self) -> set[int]:
+        return set(self.by_emoji)
+
+    def by_codepoint(self, hex_code: str) -> Concept | None:
+        """The emoji drawing for a codepoint typed into the prompt (prepare.py's tokens)."""
+        try:
+            index = self.by_emoji.get(int(hex_code, 16))
+        except ValueError:
+            return None
+        return None if index is None else self.concept(index, 1.0)
+
+    def by_ref(self, ref: str) -> Concept | None:
+        """The drawing a data file names: "emoji:dog" or "mdi:laptop" (font, then exact name)."""
+        font, _, name = ref.partition(":")
+        for index in self.exact_all.get(name, ()):
+            if self.fonts[index] == font:
+                return self.concept(index, 1.0)
+        return None
+
     def best(self, phrase: str) -> Concept | None:
         """The match for a phrase, or None when nothing is close enough to draw honestly."""
         found = self.search(phrase, k=1)
@@ -193,11 +218,3 @@ def singular(phrase: str) -> str:
 @lru_cache(maxsize=1)
 def shared_index() -> ConceptIndex:
     return ConceptIndex()
-
-
-def find_concepts(text: str) -> list[Concept]:
-    """The retrieval the illustrator uses for the things in a prompt (see parse.py for how a
-    prompt is cut into phrases). Exposed for tests and the gallery."""
-    from .parse import parse
-
-    return [subject.concept for subject in parse(text).subjects if subject.concept is not None]

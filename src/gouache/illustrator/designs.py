@@ -306,3 +306,90 @@ def text_font_available() -> bool:
 
 
 __all__ = ["abstract_background", "brand_board", "pattern_background", "FONT_FILES"]
+
+
+def icon_set(ctx: Context, concepts: list[Concept], colour: RGB, style: Style, draft: int) -> None:
+    """A set of icons in one brand colour: a grid of tiles, each with one icon. Drafts alternate
+    filled tiles with white icons and white tiles with coloured icons, circles and squares."""
+    canvas, w, h = ctx.canvas, ctx.w, ctx.h
+    paper = mix(colour, (255, 255, 255), 0.92)
+    canvas.vertical_gradient([(0, paper), (1, shade(paper, 0.03))])
+    n = len(concepts)
+    cols = 4 if w > h * 1.3 else 3
+    cols = min(cols, n)
+    rows = (n + cols - 1) // cols
+    cell = min(w * 0.84 / cols, h * 0.84 / rows)
+    x0 = (w - cell * cols) / 2
+    y0 = (h - cell * rows) / 2
+    filled = draft % 2 == 0
+    round_tiles = (draft // 2) % 2 == 1
+    for k, concept in enumerate(concepts):
+        cx = x0 + cell * (k % cols + 0.5)
+        cy = y0 + cell * (k // cols + 0.5)
+        r = cell * 0.4
+        tile = colour if filled else (255, 255, 255)
+        if round_tiles:
+            canvas.circle(cx, cy, r, tile)
+        else:
+            canvas.rounded_rect((cx - r, cy - r, cx + r, cy + r), r * 0.28, tile)
+        if not filled:
+            canvas.ring(
+                cx, cy, r, max(2.0, r * 0.04), mix(colour, (255, 255, 255), 0.6)
+            ) if round_tiles else None
+        ink = (255, 255, 255) if filled else colour
+        draw_placement(
+            canvas, Placement(0, cx, cy, r * 1.05, ink, False), concept, flat_of(style), tile
+        )
+
+
+def business_card(
+    ctx: Context, lines: list[str], colour: RGB, motif: Concept | None, style: Style, draft: int
+) -> None:
+    """A business card mock-up: a card of real proportions (85 x 55 mm) with its shadow on a soft
+    desk colour, the name set large and a brand-coloured band. Drafts: one card with its band at
+    the top, or the back of the card in the brand colour peeking out behind the front."""
+    from .lettering import set_lines
+
+    canvas, w, h = ctx.canvas, ctx.w, ctx.h
+    desk = mix(colour, (255, 255, 255), 0.86)
+    canvas.vertical_gradient([(0, desk), (1, shade(desk, 0.06))])
+    cw = min(w * 0.78, h * 0.78 * 85 / 55)
+    ch = cw * 55 / 85
+    cx, cy = w / 2, h / 2
+    radius = ch * 0.05
+    if draft % 2 == 1:
+        # The back of the card, in the brand colour, behind and above the front.
+        bx, by = cx - cw * 0.08, cy - ch * 0.16
+        canvas.rounded_rect((bx - cw / 2, by - ch / 2, bx + cw / 2, by + ch / 2), radius, colour)
+        cx, cy = cx + cw * 0.06, cy + ch * 0.12
+        cw, ch = cw * 0.9, ch * 0.9
+    box = (cx - cw / 2, cy - ch / 2, cx + cw / 2, cy + ch / 2)
+    shadow = (box[0] + ch * 0.03, box[1] + ch * 0.05, box[2] + ch * 0.03, box[3] + ch * 0.05)
+    canvas.rounded_rect(shadow, radius, shade(desk, 0.25), 0.5)
+    canvas.rounded_rect(box, radius, (255, 255, 255))
+    band = ch * 0.14
+    canvas.rect((box[0] + radius, box[3] - band, box[2] - radius, box[3]), colour)
+    canvas.rounded_rect((box[0], box[3] - band, box[2], box[3]), radius, colour)
+    canvas.rect((box[0], box[3] - band, box[2], box[3] - band + radius), colour)
+    text_left = box[0] + cw * 0.08
+    if motif is not None:
+        mark = ch * 0.3
+        spot = Placement(0, box[0] + cw * 0.08 + mark / 2, box[1] + ch * 0.35, mark, colour, False)
+        draw_placement(canvas, spot, motif, flat_of(style), (255, 255, 255))
+        text_left += mark * 1.25
+    ink = shade(colour, 0.55) if luminance(colour) > 0.15 else colour
+    set_lines(
+        canvas,
+        lines[:2],
+        (text_left, box[1] + ch * 0.2, box[2] - cw * 0.08, box[1] + ch * 0.52),
+        [ink],
+        "left",
+    )
+    # Contact lines as grey bars: room for details the prompt did not give.
+    for k, frac in enumerate((0.5, 0.38)):
+        y = box[1] + ch * (0.6 + k * 0.09)
+        canvas.rounded_rect(
+            (box[0] + cw * 0.08, y, box[0] + cw * (0.08 + frac), y + ch * 0.04),
+            ch * 0.02,
+            (214, 218, 226),
+        )

@@ -1,14 +1,22 @@
 """The Illustrator: prompt in, picture and a sentence of what was understood out.
 
-The steps are deliberately separate (and timed separately by bench/builtin.py): understand
-(parse.py with the encoder), lay out (scenes.py decides the stage, compose.py places things),
-rasterise (render.py, figures.py, designs.py), and finish (styles.py). The random generator is
-seeded from the seed and the prompt, so a seed reproduces the bytes and n seeds give n variants.
+A pipeline that reads top-down, one module per stage:
 
-The variants are drafts, not re-rolls of one picture: a seed picks among the near-tie drawings of
-each thing (the emoji or the icon of a dog), mirrors it or not, and (compose.py) moves and scales
-the arrangement; the camera height of a landscape and a product's backdrop prop follow the seed
-too. What the prompt states (colours, counts, positions, relations, background, style) is kept.
+1. understand: prepare.py (words to set in type, emoji, other languages) and parse.py (things,
+   counts, colours, relations, setting, room, chart) turn the prompt into a Plan;
+2. plan: `Sketch` here picks the palette, the stage and which drawing of each thing this draft
+   uses;
+3. lay out: scenes.py paints the landscape or room and says where things may stand, compose.py
+   places every thing;
+4. render: figures.py (glyphs, people and their props), charts.py, lettering.py (real type),
+   designs.py (brand pieces, icon sets, backgrounds) and styles.py (the finish);
+5. describe.py writes the revised prompt. Encoding the PNG is the engine's job, not this package's.
+
+The word lists, aliases, languages, figure recipes and room templates are data (data/words.json,
+data/lexicon.json, loaded by lexicon.py). The random generator is seeded from the seed and the
+prompt, so a seed reproduces the bytes and n seeds give n drafts: different drawings of a thing,
+mirrored or not, other placements and scales, other chart and logo layouts, other camera heights.
+What the prompt states (colours, counts, positions, relations, background, style, text) is kept.
 """
 
 from __future__ import annotations
@@ -18,23 +26,32 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from . import colours
+from .charts import draw_chart
 from .colours import RGB, contrast_ink, luminance, mix, shade
 from .compose import Placement, layout
 from .concepts import Concept, shared_index
-from .designs import abstract_background, brand_board, pattern_background
-from .figures import draw_placement, mirrorable
+from .describe import INDOOR_SURFACES, describe, is_icon_set, is_logo
+from .designs import (
+    abstract_background,
+    brand_board,
+    business_card,
+    icon_set,
+    pattern_background,
+)
+from .figures import draw_placement, glyph_for, mirrorable
+from .lettering import set_lines
+from .lexicon import HANGING, ICON_SETS, NATURAL_COLOURS, ROOMS
 from .parse import STYLES, Plan, Subject, parse
 from .render import Canvas
-from .scenes import Context, Stage, draw_setting, studio
+from .scenes import Context, Stage, counter, draw_setting, interior, studio, table
 from .styles import Style, default_palette, finish, neon_palette, style_named
 
 SIZE_LIMIT = 4096
-
-
-INDOOR_SURFACES = ("table", "desk", "shelf", "counter")
+MIN_DRAWN = 16
+INK_GREY = (70, 74, 86)
 
 
 @dataclass
@@ -85,10 +102,18 @@ class Illustrator:
         # The draft number steps by one from seed to seed, so the n images of a request (seeds
         # seed..seed+n-1) walk through different compositions instead of repeating one by chance.
         draft = (seed + zlib.crc32(prompt.encode("utf-8"))) & 0xFFFFFFFF
-        sketch = Sketch(plan, style_name, width, height, rng, transparent, scene_rng, draft)
+        # Scenes need a few pixels to lay out in: tinier pictures are drawn at 16 and reduced.
+        tiny = min(width, height) < MIN_DRAWN
+        drawn_w, drawn_h = (
+            (max(width, MIN_DRAWN), max(height, MIN_DRAWN)) if tiny else (width, height)
+        )
+        sketch = Sketch(plan, style_name, drawn_w, drawn_h, rng, transparent, scene_rng, draft)
         sketch.stage_and_layout()
         image = sketch.rasterise()
-        return Drawing(image=image, understood=describe(plan, style_name, sketch))
+        if tiny:
+            image = image.resize((width, height), Image.Resampling.BOX)
+        understood = describe(plan, style_name, sketch.concepts, sketch.purpose, sketch.transparent)
+        return Drawing(image=image, understood=understood)
 
 
 class Sketch:
@@ -136,6 +161,7 @@ class Sketch:
         self.placements: list[Placement] = []
         self.purpose = plan.purpose
         self.clear: tuple[float, float, float, float] | None = None
+        self.counter_later: tuple[dict, float, tuple[float, float]] | None = None
 
     def choose_palette(self) -> list[RGB]:
         plan = self.plan
@@ -193,6 +219,12 @@ class Sketch:
         plan, ctx, w, h = self.plan, self.ctx, self.width, self.height
         region = None
         props = False
+        if self.purpose == "chart":
+            self.stage = Stage(h * 0.7, h * 0.1, h * 0.4)
+            return
+        if plan.room and self.purpose in ("scene", "slide") and not self.transparent:
+            self.room_layout(ROOMS[plan.room])
+            return
         if self.purpose == "product" or (plan.setting == "studio"):
             self.stage = studio(ctx) if not self.transparent else Stage(h * 0.78, h * 0.1, h * 0.4)
             props = not self.transparent and not plan.surface
@@ -207,7 +239,7 @@ class Sketch:
                 self.clear = (w * 0.06, h * 0.12, w * 0.55, h * 0.5)
             else:
                 self.stage = Stage(h * 0.7, h * 0.15, h * 0.45)
-            if w >= h:
+            if w > h or (w == h and not plan.text):
                 region = (w * 0.58, h * 0.12, w * 0.96, h * 0.92)
             else:
                 region = (w * 0.08, h * 0.5, w * 0.92, h * 0.94)
@@ -232,6 +264,97 @@ class Sketch:
         self.placements = layout(
             plan, self.stage, w, h, self.rng, self.subject_colours(), region, self.draft
         )
+        self.mirror()
+        if props and self.placements:
+            self.product_props()
+
+    def room_layout(self, room: dict) -> None:
+        """A room from its template, the furniture at its sides, and the things and people of
+        the prompt in it: objects on a counter, or people standing behind a table with the
+        objects on it. On a slide the room fills the frame and the people and things keep to one
+        side, leaving the other calm for a title."""
+        plan, ctx, w, h = self.plan, self.ctx, self.width, self.height
+        region = None
+        if self.purpose == "slide":
+            if w > h:
+                self.clear = (w * 0.06, h * 0.12, w * 0.46, h * 0.6)
+                region = (w * 0.5, h * 0.04, w * 0.97, h * 0.97)
+            else:
+                self.clear = (w * 0.08, h * 0.06, w * 0.92, h * 0.36)
+                region = (w * 0.04, h * 0.4, w * 0.96, h * 0.97)
+        tint = self.plan.palette[0] if self.plan.palette else None
+        self.stage = interior(ctx, room, tint)
+        self.furnish(room, region)
+        objects = [s for s in plan.subjects if not s.figure]
+        people = len(objects) < len(plan.subjects)
+        table_wanted = (
+            plan.surface
+            or objects
+            or room.get("always_counter")
+            or people
+            and room.get("table_with_people")
+        )
+        x0, x1 = (region[0], region[2]) if region else (0.0, float(w))
+        inset = 0.08 if region else 0.2  # leave the room's furniture at the sides in view
+        span = (x0 + (x1 - x0) * inset, x1 - (x1 - x0) * inset)
+        top = h * 0.6
+        if room.get("counter") and table_wanted:
+            if people:
+                # People stand behind the table: it is drawn after them, over their legs.
+                self.counter_later = (room, top, span)
+                self.stage.surface = (top, *span)
+            else:
+                self.stage.surface = counter(ctx, room, top, span)
+        self.placements = layout(
+            plan, self.stage, w, h, self.rng, self.subject_colours(), region, self.draft
+        )
+        if self.counter_later is not None and self.placements:
+            self.fit_table(region)
+        self.mirror()
+
+    def fit_table(self, region: tuple[float, float, float, float] | None) -> None:
+        """The table spans the people behind it, and what stands on it stays on it."""
+        w = self.width
+        x0, x1 = (region[0], region[2]) if region else (0.0, float(w))
+        people = [p for p in self.placements if self.plan.subjects[p.subject].figure]
+        if not people:
+            return
+        pad = max(p.size for p in people) * 0.25
+        left = max(x0, min(p.cx - p.size * 0.35 for p in people) - pad)
+        right = min(x1, max(p.cx + p.size * 0.35 for p in people) + pad)
+        room, top, _ = self.counter_later
+        self.counter_later = (room, top, (left, right))
+        for p in self.placements:
+            if not self.plan.subjects[p.subject].figure:
+                p.cx = min(max(p.cx, left + p.size * 0.45), right - p.size * 0.45)
+
+    def furnish(self, room: dict, region: tuple[float, float, float, float] | None = None) -> None:
+        """The furniture of a room template, standing on the floor at the room's edges."""
+        index = shared_index()
+        floor = self.stage.floor_colour
+        wall = self.ctx.c(room["wall"])
+        wall_ink = shade(wall, 0.4) if luminance(wall) > 0.4 else shade(wall, -0.45)
+        for ref, fx, fsize, *where in room["furniture"]:
+            concept = index.by_ref(ref)
+            if concept is None:
+                continue
+            size = self.height * fsize
+            x = self.width * fx
+            if self.draft % 2:
+                x = self.width - x  # mirrored rooms for alternate drafts
+            x = min(max(x, size * 0.5), self.width - size * 0.5)  # never cut by the frame
+            if region is not None and not region[0] - size * 0.5 < x < region[2] + size * 0.5:
+                continue  # a slide's furniture stays with its people, off the title side
+            colour = wall_ink if concept.font == "mdi" else shade(wall_ink, 0.2)
+            on_wall = where == ["wall"]  # a board or a picture hangs; the rest stands
+            window = self.stage.window
+            if on_wall and window and window[0] - size * 0.6 < x < window[1] + size * 0.6:
+                x = self.width - x  # never over the window: the other side of the wall
+            cy = self.height * 0.3 if on_wall else self.stage.ground - size * 0.5
+            spot = Placement(-1, x, cy, size, colour, not on_wall)
+            draw_placement(self.canvas, spot, concept, self.style, floor)
+
+    def mirror(self) -> None:
         for g, concept in enumerate(self.concepts):
             # Every other draft is mirrored (with the three placements that makes six distinct
             # drafts); never writing or digits. No relation the prompt can state depends on facing.
@@ -239,8 +362,6 @@ class Sketch:
             for placement in self.placements:
                 if placement.subject == g:
                     placement.flip = flip
-        if props and self.placements:
-            self.product_props()
 
     def product_props(self) -> None:
         """Product shots vary by seed in the ways a designer would: a soft disc or an arch behind
@@ -296,6 +417,133 @@ class Sketch:
             c.circle(ax, centre, radius, tint, opacity=0.9, background=True)
             c.ring(ax, centre, radius * 1.18, max(2.0, size * 0.012), tint, background=True)
 
+    def hold(self, placement: Placement, prop: Concept, at: str, floor: RGB) -> None:
+        """What a figure holds (at its hand: a tablet, a briefcase) or anyone wears (on the
+        head: a hat; on the face: sunglasses; at the neck: a bow tie). Where the head is comes
+        from the drawing itself: the middle of its ink in the top band of the glyph, so a dog
+        facing left and a person facing us both get their sunglasses on their eyes."""
+        size = placement.size
+        side = -1.0 if placement.flip else 1.0
+        if at == "hand":
+            spot = Placement(
+                -1,
+                placement.cx + side * size * 0.3,
+                placement.cy + size * 0.06,
+                size * 0.4,
+                (0, 0, 0),
+                False,
+            )
+        else:
+            head_x, top, height = self.head_of(placement)
+            scale = {"face": 0.3, "head": 0.36, "neck": 0.24}[at]
+            y = {
+                "face": top + height * 0.17,
+                "head": top - size * 0.08,
+                "neck": top + height * 0.36,
+            }
+            spot = Placement(-1, head_x, y[at], size * scale, (0, 0, 0), False)
+        spot.colour = (
+            natural_colour(prop)[0] if natural_colour(prop) else shade(placement.colour, 0.45)
+        )
+        draw_placement(self.canvas, spot, prop, self.style, floor)
+
+    def head_of(self, placement: Placement) -> tuple[float, float, float]:
+        """(x of the head, y of the top of the drawing, drawn height) on the canvas."""
+        concept = self.concepts[placement.subject]
+        mask, _ = glyph_for(concept, placement.size, self.style)
+        ink = np.asarray(mask, dtype=np.float32)
+        if placement.flip:
+            ink = ink[:, ::-1]
+        h, w = ink.shape
+        rows = np.nonzero(ink.max(axis=1) > 64)[0]
+        first = int(rows[0]) if len(rows) else 0
+        band = ink[first : first + max(1, int(h * 0.3))].sum(axis=0)
+        centre = float((band * np.arange(w)).sum() / band.sum()) if band.sum() else w / 2
+        left = placement.cx - w / 2
+        top = placement.cy - h / 2
+        if placement.grounded:
+            top = placement.cy + placement.size / 2 - h
+        return left + centre, top + first, float(h - first)
+
+    def is_icon_set(self) -> bool:
+        return is_icon_set(self.plan)
+
+    def icon_concepts(self) -> list[Concept]:
+        """The asked-for things first, then a theme's icons ("business"), six to twelve in all."""
+        index = shared_index()
+        generic = {"star"}
+        chosen = [c for c in self.concepts if c.name not in generic]
+        words = set(self.plan.prompt.lower().split())
+        theme = next((t for t in ICON_SETS if t in words), "business")
+        for ref in ICON_SETS[theme]:
+            found = index.by_ref(ref)
+            if found is not None and found not in chosen:
+                chosen.append(found)
+        count = max((s.count for s in self.plan.subjects if s.count > 1), default=0)
+        wanted = count if 4 <= count <= 12 else (8 if self.width > self.height * 1.3 else 9)
+        return chosen[:wanted]
+
+    def is_logo(self) -> bool:
+        return is_logo(self.plan)
+
+    def logo(self) -> None:
+        """A logo draft: the mark in its colour on a disc, the name set in real type under it."""
+        c, w, h, plan = self.canvas, self.width, self.height, self.plan
+        given = [col for s in plan.subjects for col in s.colours]
+        primary = self.style.tint(given[0] if given else (plan.palette or self.palette)[0])
+        if luminance(primary) > 0.8:
+            primary = shade(primary, -0.5)
+        paper = mix(primary, (255, 255, 255), 0.9)
+        if not self.transparent:
+            c.vertical_gradient([(0, paper), (1, shade(paper, -0.03))])
+        has_name = bool(plan.text)
+        # Drafts: a filled badge over the name, a ring over the name, or a rounded tile beside
+        # the name (a horizontal lockup).
+        layout_kind = self.draft % 3
+        side = layout_kind == 2 and has_name
+        cx = w * 0.27 if side else w / 2
+        cy = h / 2 if side or not has_name else h * 0.38
+        radius = c.short * (0.17 if side else 0.22 if has_name else 0.3)
+        motif = self.concepts[0] if self.concepts else None
+        if layout_kind == 0:
+            c.circle(cx, cy, radius, primary)
+            ink = contrast_ink(primary) if not given else (255, 255, 255)
+        elif layout_kind == 1:
+            c.circle(cx, cy, radius, (255, 255, 255))
+            c.ring(cx, cy, radius, c.short * 0.018, primary)
+            ink = primary
+        else:
+            box = (cx - radius, cy - radius, cx + radius, cy + radius)
+            c.rounded_rect(box, radius * 0.32, primary)
+            ink = contrast_ink(primary) if not given else (255, 255, 255)
+        if motif is not None:
+            spot = Placement(0, cx, cy, radius * 1.15, ink, False)
+            draw_placement(c, spot, motif, flat_of_style(), primary)
+        if has_name:
+            lines = plan.text[:2]
+            if side:
+                box = (w * 0.5, h * 0.36, w * 0.92, h * 0.64)
+                set_lines(c, lines, box, [shade(primary, 0.35), shade(primary, 0.2)], "left")
+            else:
+                box = (w * 0.12, h * 0.66, w * 0.88, h * (0.84 if len(lines) == 1 else 0.92))
+                set_lines(c, lines, box, [shade(primary, 0.35), shade(primary, 0.2)])
+
+    def letter_panel(self) -> None:
+        """The words of a banner, poster or card on a calm panel, large enough to read."""
+        c, w, h = self.canvas, self.width, self.height
+        lines = self.plan.text[:3]
+        if w > h:
+            box = (w * 0.06, h * 0.18, w * 0.54, h * 0.74)
+        else:
+            box = (w * 0.1, h * 0.1, w * 0.9, h * 0.42)
+        pad = c.short * 0.04
+        accent = self.style.tint(self.palette[0])
+        ink = shade(accent, 0.62) if luminance(accent) > 0.12 else accent
+        c.rounded_rect(
+            (box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad), pad, (255, 255, 255), 0.94
+        )
+        set_lines(c, lines, box, [ink])
+
     def draw_surface(self) -> tuple[float, float, float]:
         """A table or desk top that things stand on, drawn across the lower part of the stage."""
         c, w, h = self.canvas, self.width, self.height
@@ -324,6 +572,31 @@ class Sketch:
     # -- rasterising ------------------------------------------------------------------------
     def rasterise(self) -> Image.Image:
         plan, canvas = self.plan, self.canvas
+        if self.purpose == "chart":
+            draw_chart(
+                canvas,
+                plan.chart or "bar",
+                plan.trend,
+                plan.slices,
+                plan.palette,
+                self.rng,
+                self.draft,
+            )
+            return self.finished()
+        if plan.text and "card" in plan.prompt.lower():
+            given = [c for s in plan.subjects for c in s.colours] or plan.palette or self.palette
+            motif = next((c for c in self.concepts if "card" not in c.name), None)
+            colour = self.style.tint(given[0])
+            business_card(self.ctx, plan.text, colour, motif, self.style, self.draft)
+            return self.finished()
+        if self.purpose == "brand" and self.is_icon_set():
+            given = plan.palette or [c for s in plan.subjects for c in s.colours] or self.palette
+            colour = self.style.tint(given[0])
+            icon_set(self.ctx, self.icon_concepts(), colour, self.style, self.draft)
+            return self.finished()
+        if self.purpose == "brand" and (plan.text or self.is_logo()):
+            self.logo()
+            return self.finished()
         if self.purpose == "brand":
             motifs = list(self.concepts)
             brand_board(self.ctx, self.palette, motifs, self.style, self.transparent)
@@ -334,13 +607,74 @@ class Sketch:
         if self.purpose == "product" and plan.background is not None:
             floor = plan.background
         drop = self.purpose in ("product", "slide")
-        for placement in sorted(self.placements, key=lambda p: (p.layer, p.cy + p.size * 0.5)):
+        weather = plan.weather if self.purpose in ("scene", "product") and not plan.room else None
+        if weather and not self.transparent:
+            overcast(canvas, weather)
+
+        def order(p: Placement) -> tuple[int, int, float]:
+            behind = 0 if plan.subjects[p.subject].figure and self.counter_later else 1
+            return (behind, p.layer, p.cy + p.size * 0.5)
+
+        counter_due = self.counter_later is not None
+        for placement in sorted(self.placements, key=order):
+            if counter_due and not plan.subjects[placement.subject].figure:
+                table(self.ctx, *self.counter_later)
+                counter_due = False
             concept = self.concepts[placement.subject]
+            if concept.name in HANGING:
+                cord = max(2.0, placement.size * 0.02)
+                top = placement.cy - placement.size * 0.38
+                canvas.rect((placement.cx - cord / 2, 0, placement.cx + cord / 2, top), INK_GREY)
             draw_placement(canvas, placement, concept, self.style, floor, drop_shadow=drop)
-        image = finish(canvas.image, self.style) if not self.transparent else canvas.image
-        if self.transparent:
-            image = unblend(image, canvas.alpha, self.plan.background or (255, 255, 255))
-        return image
+            subject = plan.subjects[placement.subject]
+            if subject.prop is not None:
+                self.hold(placement, subject.prop, subject.prop_at, floor)
+        if counter_due:
+            table(self.ctx, *self.counter_later)
+        if weather:
+            falling(canvas, weather, self.scene_rng, self.transparent)
+        if plan.text and self.purpose == "slide":
+            self.letter_panel()
+        return self.finished()
+
+    def finished(self) -> Image.Image:
+        """The style's finish, or for a transparent picture the drawn parts over nothing."""
+        canvas = self.canvas
+        if not self.transparent:
+            return finish(canvas.image, self.style)
+        return unblend(canvas.image, canvas.alpha, self.plan.background or (255, 255, 255))
+
+
+def overcast(canvas: Canvas, weather: str) -> None:
+    """The grey of a rainy (or white of a snowy) day over the background, muting the sun; drawn
+    before the subjects so they keep their colours."""
+    veil = Image.new("L", (canvas.width, canvas.height), 105 if weather == "rain" else 50)
+    canvas.paste((120, 130, 145) if weather == "rain" else (235, 240, 248), veil, 0, 0, True)
+
+
+def falling(canvas: Canvas, weather: str, rng: np.random.Generator, transparent: bool) -> None:
+    """Rain or snow over the whole picture: slanted streaks (rain) or soft flakes (snow), light
+    enough that the subject still reads."""
+    w, h = canvas.width, canvas.height
+    count = int(140 * w * h / 1024**2)
+    xs = rng.uniform(0, w, count)
+    ys = rng.uniform(0, h, count)
+    mask = Image.new("L", (w, h), 0)
+    pen = ImageDraw.Draw(mask)
+    if weather == "rain":
+        length, width = canvas.short * 0.05, max(1, int(canvas.short * 0.004))
+        for x, y in zip(xs, ys, strict=True):
+            pen.line([(x, y), (x - length * 0.3, y + length)], fill=150, width=width)
+        canvas.paste((210, 225, 240), mask, 0, 0, True)
+    else:
+        for x, y in zip(xs, ys, strict=True):
+            r = canvas.short * float(rng.uniform(0.004, 0.01))
+            pen.ellipse((x - r, y - r, x + r, y + r), fill=230)
+        canvas.paste((255, 255, 255), mask, 0, 0, True)
+
+
+def flat_of_style() -> Style:
+    return Style("flat", shading=False, shadows=False)
 
 
 def drawings_of(subject: Subject) -> tuple[Concept, ...]:
@@ -357,7 +691,10 @@ def drawings_of(subject: Subject) -> tuple[Concept, ...]:
 
 
 def natural_colour(concept: Concept) -> list[RGB]:
-    """Some glyph names carry their colour ("red apple", "green book"); use it."""
+    """Some glyph names carry their colour ("red apple", "green book"); use it. Others have a
+    colour of their own in lexicon.json (a potted plant is green, bread is golden)."""
+    if concept.name in NATURAL_COLOURS:
+        return [colours.hex_to_rgb(NATURAL_COLOURS[concept.name])]
     for word in concept.name.split():
         if word in colours.BASIC:
             found = colours.lookup(word, fuzzy=False)
@@ -378,172 +715,6 @@ def unblend(image: Image.Image, alpha: Image.Image | None, background: RGB) -> I
     out = np.where(a > 0, (rgb - bg * (1.0 - a)) / safe, 0.0)
     rgba = np.concatenate([np.clip(out, 0, 255), a * 255.0], axis=2).round().astype(np.uint8)
     return Image.fromarray(rgba, "RGBA")
-
-
-def describe(plan: Plan, style_name: str, sketch: Sketch) -> str:
-    """A short English sentence of what was drawn; returned as the `revised_prompt`."""
-    parts = []
-    for g, subject in enumerate(plan.subjects):
-        name = sketch.concepts[g].name
-        for prefix in ("food ", "shoe "):
-            if name.startswith(prefix) and len(name.split()) > 1:
-                name = name[len(prefix) :] + (" shoe" if prefix == "shoe " else "")
-        count = subject.count
-        words = []
-        if subject.size < 0.8:
-            words.append("small")
-        elif subject.size > 1.2:
-            words.append("large")
-        if subject.colours:
-            named = dict.fromkeys(colours.name_of(c) for c in subject.colours)
-            words.extend(n for n in named if n not in name.split())
-        noun = " ".join([*words, name])
-        phrase = f"{number_word(count)} {plural(noun)}" if count > 1 else f"{article(noun)} {noun}"
-        if subject.position:
-            phrase += f" {position_phrase(subject.position)}"
-        rel = {
-            "beside": "next to",
-            "front": "in front of",
-            "on": "on",
-            "above": "above",
-            "below": "below",
-            "behind": "behind",
-            "left of": "left of",
-            "right of": "right of",
-        }.get(subject.relation or "")
-        if parts and parts[-1].endswith(" \x00"):
-            parts[-1] = parts[-1][:-1] + phrase
-        else:
-            parts.append(phrase)
-        if rel and subject.anchor is not None and subject.anchor < len(plan.subjects):
-            parts[-1] += f" {rel} \x00"
-    parts = [p.replace(" \x00", "") for p in parts]
-    things = join(parts)
-    purpose = sketch.purpose
-    if purpose == "brand":
-        text = "a brand board" + (f" featuring {things}" if things else "")
-    elif purpose == "pattern":
-        kind = {
-            "stripes": "striped",
-            "dots": "polka-dot",
-            "dotted": "polka-dot",
-            "grid": "grid",
-            "checkered": "checkered",
-            "waves": "wavy",
-            "confetti": "confetti",
-        }.get(plan.pattern or "", "geometric")
-        text = f"a pattern of {things}" if things else f"a {kind} pattern"
-    elif purpose == "slide":
-        text = "a slide background with space for a title" + (f", with {things}" if things else "")
-    elif purpose == "abstract":
-        text = things or "an abstract background"
-    else:
-        text = things or (f"a {setting_noun(plan.setting)}" if plan.setting else "an illustration")
-    if plan.surface:
-        text += f" on a {plan.surface}"
-    if (
-        things
-        and purpose in ("scene", "slide")
-        and plan.setting
-        and plan.setting not in ("gradient", "pattern")
-    ):
-        text += f" {setting_phrase(plan.setting)}"
-    elif purpose == "scene" and not plan.setting and not sketch.transparent:
-        # the same rule the drawing follows: a table stands indoors unless the prompt says otherwise
-        text += " in a room" if plan.surface in INDOOR_SURFACES else " under an open sky"
-    if plan.time != "day":
-        text += {"sunrise": " at sunrise", "sunset": " at sunset", "night": " at night"}[plan.time]
-    if plan.background is not None and purpose != "brand":
-        text += f" on a {colours.name_of(plan.background)} background"
-    if plan.palette and purpose in ("brand", "slide", "abstract", "pattern", "scene"):
-        names = list(dict.fromkeys(colours.name_of(c) for c in plan.palette))
-        text += f" in {join(names)}"
-    if sketch.transparent:
-        text += " on a transparent background"
-    return f"{text}, {style_name} style"
-
-
-def setting_phrase(setting: str) -> str:
-    return {
-        "sky": "under an open sky",
-        "ocean": "on the ocean",
-        "beach": "on a beach",
-        "forest": "in a forest",
-        "mountains": "in the mountains",
-        "snow": "in a snowy landscape",
-        "desert": "in the desert",
-        "city": "in front of a city skyline",
-        "space": "in outer space",
-        "office": "in an office",
-        "studio": "in a studio",
-    }.get(setting, "")
-
-
-def setting_noun(setting: str) -> str:
-    return {
-        "sky": "landscape under an open sky",
-        "ocean": "seascape",
-        "beach": "beach",
-        "forest": "forest",
-        "mountains": "mountain landscape",
-        "snow": "snowy landscape",
-        "desert": "desert landscape",
-        "city": "city skyline",
-        "space": "view of outer space",
-        "office": "room",
-        "studio": "studio backdrop",
-    }.get(setting, "landscape")
-
-
-def position_phrase(position: str) -> str:
-    if "-" in position:
-        return f"in the {position.replace('-', ' ')} corner"
-    return {
-        "left": "on the left",
-        "right": "on the right",
-        "top": "at the top",
-        "bottom": "at the bottom",
-        "center": "in the center",
-    }[position]
-
-
-NUMBERS = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-]
-
-
-def number_word(n: int) -> str:
-    return NUMBERS[n] if n < len(NUMBERS) else str(n)
-
-
-def plural(noun: str) -> str:
-    if noun.endswith(("s", "x", "ch", "sh")):
-        return noun + "es"
-    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
-        return noun[:-1] + "ies"
-    return noun + "s"
-
-
-def article(noun: str) -> str:
-    return "an" if noun[:1] in "aeiou" else "a"
-
-
-def join(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 __all__ = ["Drawing", "Illustrator", "contrast_ink"]

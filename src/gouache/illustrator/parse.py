@@ -18,444 +18,43 @@ import numpy as np
 
 from . import colours
 from .colours import RGB
-from .concepts import Concept, ConceptIndex, shared_index, singular
+from .concepts import Concept, ConceptIndex, echoes, shared_index, singular
+from .lexicon import (
+    ALIASES,
+    BACKGROUND_NOUNS,
+    BRAND_WORDS,
+    CHART_WORDS,
+    COUNT_FILLERS,
+    COUNTS,
+    FIGURES,
+    HOMES,
+    INDOOR_THINGS,
+    MODIFIERS,
+    NEGATIONS,
+    OUTDOOR_PROBES,
+    PASTELS,
+    POSITION_LEADS,
+    POSITIONS,
+    PRODUCT_WORDS,
+    RELATIONS,
+    RIDERS,
+    ROOM_WORDS,
+    SETTING_PROBES,
+    SETTINGS,
+    SIZES,
+    SLIDE_WORDS,
+    STOPWORDS,
+    STYLE_WORDS,
+    SURFACES,
+    TRENDS,
+    WEARABLES,
+    WEATHER,
+)
+from .prepare import prepare
 
-COUNTS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "single": 1,
-    "lone": 1,
-    "pair": 2,
-    "couple": 2,
-    "few": 3,
-    "several": 4,
-    "some": 3,
-    "many": 6,
-    "dozen": 12,
-    "dozens": 12,
-    "lots": 6,
-    "bunch": 5,
-    "group": 4,
-    "flock": 5,
-    "herd": 5,
-    "row": 5,
-    "stack": 3,
-    "both": 2,
-    "trio": 3,
-    "multiple": 4,
-    "numerous": 7,
-    "various": 4,
-}
-COUNT_FILLERS = {"of", "a", "an"}
-SIZES = {
-    "tiny": 0.5,
-    "little": 0.72,
-    "small": 0.72,
-    "mini": 0.6,
-    "medium": 1.0,
-    "big": 1.3,
-    "large": 1.3,
-    "huge": 1.55,
-    "giant": 1.6,
-    "enormous": 1.6,
-    "massive": 1.6,
-    "gigantic": 1.6,
-}
-STYLE_WORDS = {
-    "flat": "flat",
-    "minimal": "flat",
-    "minimalist": "flat",
-    "clean": "flat",
-    "vector": "flat",
-    "line": "line",
-    "outline": "line",
-    "outlined": "line",
-    "lineart": "line",
-    "sketch": "line",
-    "drawing": "line",
-    "pastel": "pastel",
-    "pastels": "pastel",
-    "neon": "neon",
-    "cyberpunk": "neon",
-    "synthwave": "neon",
-    "glowing": "neon",
-    "retro": "retro",
-    "vintage": "retro",
-    "70s": "retro",
-    "80s": "retro",
-    "monochrome": "monochrome",
-    "monochromatic": "monochrome",
-    "grayscale": "monochrome",
-    "greyscale": "monochrome",
-    "gouache": "gouache",
-    "painted": "gouache",
-    "painterly": "gouache",
-    "watercolor": "gouache",
-    "watercolour": "gouache",
-    "textured": "gouache",
-    "paper": "gouache",
-}
 TIMES = {"sunrise", "sunset", "night"}
 STYLES = ("flat", "line", "pastel", "neon", "retro", "monochrome", "gouache")
-SETTINGS = {
-    "sky": "sky",
-    "skies": "sky",
-    "clouds": "sky",
-    "cloudy": "sky",
-    "outdoors": "sky",
-    "sunrise": "sunrise",
-    "dawn": "sunrise",
-    "morning": "sunrise",
-    "sunset": "sunset",
-    "dusk": "sunset",
-    "evening": "sunset",
-    "twilight": "sunset",
-    "night": "night",
-    "stars": "night",
-    "starry": "night",
-    "moon": "night",
-    "moonlight": "night",
-    "midnight": "night",
-    "ocean": "ocean",
-    "sea": "ocean",
-    "waves": "ocean",
-    "underwater": "ocean",
-    "lake": "ocean",
-    "beach": "beach",
-    "seaside": "beach",
-    "shore": "beach",
-    "coast": "beach",
-    "island": "beach",
-    "tropical": "beach",
-    "forest": "forest",
-    "woods": "forest",
-    "woodland": "forest",
-    "jungle": "forest",
-    "park": "forest",
-    "trees": "forest",
-    "mountains": "mountains",
-    "mountain": "mountains",
-    "hills": "mountains",
-    "alps": "mountains",
-    "valley": "mountains",
-    "countryside": "mountains",
-    "meadow": "mountains",
-    "field": "mountains",
-    "snow": "snow",
-    "snowy": "snow",
-    "winter": "snow",
-    "arctic": "snow",
-    "christmas": "snow",
-    "desert": "desert",
-    "dunes": "desert",
-    "sahara": "desert",
-    "city": "city",
-    "skyline": "city",
-    "downtown": "city",
-    "urban": "city",
-    "street": "city",
-    "town": "city",
-    "space": "space",
-    "galaxy": "space",
-    "cosmos": "space",
-    "universe": "space",
-    "planets": "space",
-    "office": "office",
-    "workspace": "office",
-    "workplace": "office",
-    "room": "office",
-    "studio": "studio",
-    "backdrop": "studio",
-    "gradient": "gradient",
-    "pattern": "pattern",
-    "patterns": "pattern",
-    "stripes": "pattern",
-    "striped": "pattern",
-    "dots": "pattern",
-    "dotted": "pattern",
-    "polka": "pattern",
-    "geometric": "pattern",
-    "confetti": "pattern",
-    "grid": "pattern",
-    "checkered": "pattern",
-    "abstract": "gradient",
-    "landscape": "sky",
-    "scenery": "sky",
-    "nature": "sky",
-    "outdoor": "sky",
-}
-# Words that ask for a background meant to carry text: leave a calm, empty area.
-SLIDE_WORDS = {
-    "slide",
-    "slides",
-    "presentation",
-    "banner",
-    "header",
-    "hero",
-    "wallpaper",
-    "cover",
-    "title",
-    "keynote",
-    "deck",
-    "poster",
-    "website",
-    "landing",
-    "copy",
-    "text",
-    "webinar",
-    "newsletter",
-    "thumbnail",
-}
-BRAND_WORDS = {
-    "brand",
-    "branding",
-    "logo",
-    "logos",
-    "identity",
-    "assets",
-    "kit",
-    "icons",
-    "icon",
-    "set",
-    "stickers",
-    "badge",
-    "badges",
-}
-PRODUCT_WORDS = {
-    "product",
-    "packshot",
-    "catalog",
-    "catalogue",
-    "ecommerce",
-    "shop",
-    "sales",
-    "isolated",
-    "mockup",
-}
-BACKGROUND_NOUNS = {"background", "backdrop", "backgrounds", "bg", "wall", "canvas", "scene"}
-SURFACES = {
-    "table",
-    "desk",
-    "shelf",
-    "counter",
-    "countertop",
-    "bench",
-    "podium",
-    "pedestal",
-    "plinth",
-    "stand",
-    "floor",
-    "ground",
-    "grass",
-    "tray",
-    "plate",
-    "cloth",
-}
-RELATIONS = [
-    ("on top of", "on"),
-    ("next to", "beside"),
-    ("in front of", "front"),
-    ("to the left of", "left of"),
-    ("to the right of", "right of"),
-    ("left of", "left of"),
-    ("right of", "right of"),
-    ("beside", "beside"),
-    ("alongside", "beside"),
-    ("near", "beside"),
-    ("by", "beside"),
-    ("with", "beside"),
-    ("and", "beside"),
-    ("above", "above"),
-    ("over", "above"),
-    ("below", "below"),
-    ("under", "below"),
-    ("underneath", "below"),
-    ("beneath", "below"),
-    ("behind", "behind"),
-    ("on", "on"),
-    ("atop", "on"),
-    ("sitting on", "on"),
-    ("standing on", "on"),
-    ("in", "in"),
-    ("inside", "in"),
-    ("at", "in"),
-    ("against", "in"),
-    ("during", "in"),
-    ("among", "in"),
-    ("around", "beside"),
-    ("between", "beside"),
-    ("for", "for"),
-]
-POSITIONS = [
-    ("top left corner", "top-left"),
-    ("top right corner", "top-right"),
-    ("bottom left corner", "bottom-left"),
-    ("bottom right corner", "bottom-right"),
-    ("upper left", "top-left"),
-    ("upper right", "top-right"),
-    ("lower left", "bottom-left"),
-    ("lower right", "bottom-right"),
-    ("top left", "top-left"),
-    ("top right", "top-right"),
-    ("bottom left", "bottom-left"),
-    ("bottom right", "bottom-right"),
-    ("left side", "left"),
-    ("right side", "right"),
-    ("foreground", "bottom"),
-    ("sky", "top"),
-    ("left", "left"),
-    ("right", "right"),
-    ("centered", "center"),
-    ("centred", "center"),
-    ("centre", "center"),
-    ("top", "top"),
-    ("bottom", "bottom"),
-    ("middle", "center"),
-    ("center", "center"),
-    ("corner", "bottom-right"),
-]
-POSITION_LEADS = {"on", "in", "at", "to", "from", "towards", "toward"}
-STOPWORDS = {
-    "the",
-    "a",
-    "an",
-    "of",
-    "is",
-    "are",
-    "its",
-    "it",
-    "that",
-    "this",
-    "these",
-    "those",
-    "very",
-    "some",
-    "my",
-    "our",
-    "your",
-    "their",
-    "his",
-    "her",
-    "please",
-    "draw",
-    "make",
-    "create",
-    "show",
-    "picture",
-    "image",
-    "illustration",
-    "photo",
-    "photograph",
-    "render",
-    "generate",
-    "style",
-    "styled",
-    "colour",
-    "color",
-    "colours",
-    "colors",
-    "coloured",
-    "colored",
-    "palette",
-    "tones",
-    "tone",
-    "shades",
-    "theme",
-    "themed",
-    "design",
-    "art",
-    "artwork",
-    "graphic",
-    "graphics",
-    "simple",
-    "nice",
-    "beautiful",
-    "pretty",
-    "cute",
-    "lovely",
-    "realistic",
-    "detailed",
-    "high",
-    "quality",
-    "hd",
-    "4k",
-    "8k",
-    "which",
-    "where",
-    "there",
-    "has",
-    "have",
-    "having",
-    "featuring",
-    "showing",
-    "shows",
-    "depicting",
-    "like",
-    "looking",
-    "made",
-    "using",
-    "use",
-    "used",
-    "them",
-    "one's",
-    "plain",
-    "solid",
-    "just",
-    "only",
-    "also",
-    "each",
-    "every",
-    "while",
-    "as",
-    "into",
-    "onto",
-    "up",
-    "down",
-    "out",
-    "off",
-    "space",
-    "empty",
-    "room",
-    "clear",
-    "area",
-    "place",
-    "placed",
-    "sits",
-    "sitting",
-    "standing",
-    "stands",
-    "lying",
-    "floating",
-    "flying",
-    "way",
-    "ample",
-    "lots",
-    "leave",
-    "leaving",
-    "free",
-    "negative",
-    "lot",
-    "s",
-    "vs",
-    "something",
-    "thing",
-    "things",
-    "kind",
-    "sort",
-    "type",
-    "more",
-    "most",
-}
+MAX_SUBJECTS = 6
 MAX_SUBJECTS = 6
 
 
@@ -473,6 +72,11 @@ class Subject:
     anchor: int | None = None
     # Near-tie drawings of the same thing (concept first): each seed draws one of them.
     alternatives: tuple[Concept, ...] = ()
+    # A person drawn as a figure with what they hold ("hand") or wear ("head").
+    prop: Concept | None = None
+    prop_at: str = "hand"
+    figure: bool = False
+    noun: str = ""  # what to call it when a pinned drawing's name says less ("coffee mug")
 
 
 @dataclass
@@ -490,8 +94,16 @@ class Plan:
     palette: list[RGB] = field(default_factory=list)
     style: str = "flat"
     style_given: bool = False
-    purpose: str = "scene"  # scene | product | slide | brand | pattern | abstract
+    purpose: str = "scene"  # scene | product | slide | brand | pattern | abstract | chart
     unknown: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)  # words to set in type, as the user wrote them
+    chart: str | None = None  # bar | pie | line | map
+    trend: int = 1  # a chart rising (+1) or falling (-1)
+    slices: int = 0  # pie slices asked for
+    room: str | None = None  # an interior template of lexicon.json ("kitchen", "cafe", ...)
+    excluded: list[str] = field(default_factory=list)  # things the prompt says are absent
+    weather: str | None = None  # rain | snow, falling over the scene
+    notes: list[str] = field(default_factory=list)  # how the prompt was read (languages, emoji)
 
 
 TOKEN_RE = re.compile(r"#[0-9a-f]{6}\b|#[0-9a-f]{3}\b|[a-z0-9]+(?:'[a-z]+)?|[,;.!?:]")
@@ -540,11 +152,14 @@ class _Reader:
         self.in_palette_context = False
         self.trailing_colours = 0
         self.last_position_for: int | None = None
+        self.negated = False
 
     # -- helpers ---------------------------------------------------------------------------
     def set_setting(self, word: str) -> None:
         value = SETTINGS.get(word) or word
         plan = self.plan
+        if word in ROOM_WORDS and word != "room" and plan.room is None:
+            plan.room = ROOM_WORDS[word]  # "a bright office": drawn as that room
         if value in TIMES:
             plan.time = value
         elif plan.setting is None or plan.setting in ("sky", "gradient", "studio"):
@@ -579,6 +194,12 @@ class _Reader:
         count, self.count = self.count, None
         size, self.size = self.size, 1.0
         relation, self.relation = self.relation, None
+        negated, self.negated = self.negated, False
+        if negated:
+            plan.excluded.append(" ".join(words))
+            return
+        if self.special(words, count, colours_here):
+            return
         if head in BACKGROUND_NOUNS or words[-1] in BACKGROUND_NOUNS:
             if colours_here:
                 plan.background = colours_here[0]
@@ -588,48 +209,94 @@ class _Reader:
                 if word in SETTINGS:
                     self.set_setting(word)
             return
-        if words[-1] in SETTINGS:
+        pinned = len(words) > 1 and ALIASES.get(singular(" ".join(words)))
+        mark = plan.purpose == "brand" and words[-1] not in ("background", "pattern")
+        if words[-1] in SETTINGS and not pinned and not (count and count > 1) and not mark:
             for word in words:
                 if word in SETTINGS:
                     self.set_setting(word)
             plan.palette.extend(colours_here)
             return
+        if head in SURFACES and plan.room and not plan.surface:
+            plan.surface = head  # "a conference room with a long table": the room's table
+            return
         if head in SURFACES and relation in ("on", "in", None) and plan.subjects:
+            for word in words[:-1]:
+                if word in ROOM_WORDS and plan.room is None:  # "a cafe table": in a café
+                    plan.room, plan.setting = ROOM_WORDS[word], "office"
             plan.surface = head
             plan.surface_concept = self.index.best(" ".join(words))
             if colours_here:
                 plan.palette.append(colours_here[0])
             return
-        for word in words[:-1]:
-            if word in SETTINGS:  # "a snowy mountain village": snow is the setting
-                self.set_setting(word)
-        words = [w for w in words[:-1] if w not in SETTINGS] + words[-1:]
+        if not pinned:
+            for word in words[:-1]:
+                if word in SETTINGS:  # "a snowy mountain village": snow is the setting
+                    self.set_setting(word)
+            words = [w for w in words[:-1] if w not in SETTINGS] + words[-1:]
         phrase = " ".join(words)
-        concept = self.index.best(phrase)
-        matched = phrase
-        if concept is None and len(words) > 1:
-            concept, matched = self.index.best(words[-1]), words[-1]
+        figure = self.figure(words)
+        concept, matched = self.head_concept(words)
+        if figure is not None:
+            concept, matched = figure[0], phrase
         if concept is None:
             setting = match_setting(phrase)
             if setting:
                 self.set_setting(setting)
                 return
-            plan.unknown.append(phrase)
+            if not all(w in MODIFIERS for w in words):
+                plan.unknown.append(phrase)
             # Colours that introduced an unknown noun still colour the picture.
             plan.palette.extend(colours_here)
             return
         if len(plan.subjects) >= MAX_SUBJECTS:
             return
+        last = plan.subjects[-1].concept if plan.subjects else None
+        if last and (last.font, last.codepoint) == (concept.font, concept.codepoint) and not count:
+            return  # "🎉 party": the same drawing twice is one thing
         # "headphones", "glasses": a thing whose name is plural is still one thing.
-        plural = singular(words[-1]) != words[-1] and phrase not in self.index.exact
+        plural = (
+            singular(words[-1]) != words[-1]
+            and phrase not in self.index.exact
+            and phrase not in ALIASES
+        )
         subject = Subject(
             phrase=phrase,
             concept=concept,
             count=count if count is not None else (3 if plural else 1),
             colours=colours_here,
             size=size,
-            alternatives=self.index.near_ties(matched, concept),
+            alternatives=(concept,)
+            if matched in ALIASES or figure
+            else self.index.near_ties(matched, concept),
         )
+        if matched in ALIASES or singular(matched) in ALIASES:
+            subject.noun = singular(matched)
+        if figure is not None:
+            subject.figure, subject.prop, subject.prop_at = True, figure[1], figure[2]
+            if count in (None, 1) and figure[3] > 1:
+                subject.count = figure[3]  # "a team": several people
+        if relation == "riding" and plan.subjects:
+            rider = plan.subjects[-1]
+            ridden = RIDERS.get(singular(words[-1]))
+            drawing = self.index.by_ref(ridden) if ridden and rider.figure else None
+            if drawing is not None:  # "a person riding a bicycle": one drawing of both
+                rider.concept, rider.alternatives, rider.prop = drawing, (drawing,), None
+                rider.figure, rider.noun = False, drawing.name
+                return
+            relation = "on"
+        worn = WEARABLES.get(concept.name) or WEARABLES.get(singular(words[-1]))
+        if worn and relation in ("in", "wearing", "beside") and plan.subjects:
+            wearer = plan.subjects[-1]  # "a dog in sunglasses", "a cat wearing a hat"
+            wearer.prop, wearer.prop_at = concept, worn
+            return
+        if relation in ("holding", "wearing", "handshake") and plan.subjects:
+            holder = plan.subjects[-1]
+            if holder.figure and relation != "handshake":
+                holder.prop, holder.prop_at = concept, "head" if relation == "wearing" else "hand"
+                holder.colours = holder.colours or []
+                return
+            relation = "beside"
         if relation and relation != "for" and plan.subjects:
             # "A next to B": B is the new subject; record it on A, the earlier one.
             anchor = plan.subjects[-1]
@@ -637,18 +304,112 @@ class _Reader:
                 anchor.relation, anchor.anchor = relation, len(plan.subjects)
         plan.subjects.append(subject)
 
+    def special(self, words: list[str], count: int | None, colours_here: list[RGB]) -> bool:
+        """Rooms and charts: phrases that choose the whole picture rather than a thing in it."""
+        plan = self.plan
+        phrase = " ".join(words)
+        for start in range(len(words)):
+            tail = " ".join(words[start:])
+            tail_one = singular(tail)
+            room = ROOM_WORDS.get(tail) or ROOM_WORDS.get(tail_one)
+            if plan.purpose == "brand":
+                room = None  # "a logo for a bakery": the bakery is the client, not the place
+            if room and (plan.subjects or start == 0 or tail in ("kitchen", "office")):
+                if plan.room is None:
+                    plan.room, plan.setting = room, "office"
+                plan.palette.extend(colours_here)
+                if room == "kitchen" and "countertop" in tail or "counter" in tail:
+                    plan.surface = "counter"
+                return True
+            chart = CHART_WORDS.get(tail) or CHART_WORDS.get(tail_one)
+            if chart:
+                plan.chart, plan.purpose = chart, "chart"
+                for word in words:
+                    plan.trend = TRENDS.get(word, plan.trend)
+                if phrase.endswith(("up", "down")):
+                    plan.trend = 1 if phrase.endswith("up") else -1
+                plan.palette.extend(colours_here)
+                return True
+        if plan.chart == "pie" and singular(words[-1]) in ("slice", "segment", "part", "piece"):
+            plan.slices = count or 3
+            plan.palette.extend(colours_here)
+            return True
+        return False
+
+    def figure(self, words: list[str]) -> tuple[Concept, Concept | None, str, int] | None:
+        """A person named by the phrase's head ("a smiling woman", "two business people")."""
+        for start in range(len(words)):
+            tail = " ".join(words[start:])
+            recipe = FIGURES.get(tail) or FIGURES.get(singular(tail))
+            if recipe:
+                base = self.index.by_ref(recipe["base"])
+                if base is None:
+                    return None
+                prop = self.index.by_ref(recipe["prop"]) if recipe["prop"] else None
+                return base, prop, recipe["at"], int(recipe["count"])
+        return None
+
+    def head_concept(self, words: list[str]) -> tuple[Concept | None, str]:
+        """The drawing a noun phrase means. The head noun decides ("a stainless steel water
+        bottle" is a bottle): first the longest tail of the phrase with a pinned drawing
+        (lexicon aliases), then the phrase by meaning, kept only if the match echoes the head
+        noun, else the head noun alone. Material and mood words never pick the drawing."""
+        if words[-1].startswith("emoji"):
+            found = self.index.by_codepoint(words[-1][5:])
+            if found is not None:
+                return found, words[-1]
+        for start in range(len(words)):
+            tail = " ".join(words[start:])
+            ref = ALIASES.get(tail) or ALIASES.get(singular(tail))
+            if ref:
+                found = self.index.by_ref(ref)
+                if found is not None:
+                    return found, tail
+        if len(words) > 1 and words[-1] in ("icon", "icons", "symbol", "emoji", "sticker"):
+            words = words[:-1]  # "a cloud upload icon" is the cloud upload, drawn as an icon
+        if all(w in MODIFIERS for w in words):
+            return None, " ".join(words)  # "bright", "modern": how a thing is, not a thing
+        core = [w for w in words[:-1] if w not in MODIFIERS] + words[-1:]
+        phrase = " ".join(core)
+        head = singular(core[-1])
+        concept = self.index.best(phrase)
+        if concept is not None and len(core) > 1:
+            names = set(concept.name.split())
+            if not any(echoes(head, {n}) for n in names):
+                alone = self.index.best(core[-1])
+                if alone is not None:
+                    return alone, core[-1]
+        if concept is None and len(core) > 1:
+            return self.index.best(core[-1]), core[-1]
+        return concept, phrase
+
     # -- the walk --------------------------------------------------------------------------
     def read(self) -> Plan:
         tokens, plan = self.tokens, self.plan
         i = 0
         while i < len(tokens):
             word = tokens[i]
+            pair = " ".join(tokens[i : i + 2])
+            if " " in pair and (pair in ROOM_WORDS or pair in CHART_WORDS or pair in ALIASES):
+                # "conference room", "data center", "office building": one name, read whole,
+                # before "room", "center" or "office" can be taken as a setting or a position.
+                if pair in ROOM_WORDS and self.chunk and word == "at":
+                    self.close_chunk()  # "a laptop at home": the laptop, then the room
+                self.chunk.extend(tokens[i : i + 2])
+                i += 2
+                continue
             # Positions: "on the left", "in the top right corner", "at the bottom".
             if word in POSITION_LEADS or word in ("left", "right", "top", "bottom", "center"):
                 start = i + 1 if word in POSITION_LEADS else i
                 while start < len(tokens) and tokens[start] in ("the", "a"):
                     start += 1
                 position, used = _match_phrase(tokens, start, POSITIONS)
+                if position and tokens[i - 1 : i] in (["room"], ["space"]):
+                    # "leaving room on the left for a title": where to keep empty, not a place
+                    if plan.purpose in ("scene", "product"):
+                        plan.purpose = "slide"
+                    i = start + used
+                    continue
                 if position and not (
                     tokens[start : start + 1] == ["top"] and tokens[start + 1 : start + 2] == ["of"]
                 ):
@@ -665,6 +426,20 @@ class _Reader:
                             plan.subjects[-1].position = position
                         i = start + used
                         continue
+            if word in NEGATIONS:
+                self.close_chunk()
+                following = tokens[i + 1] if i + 1 < len(tokens) else ""
+                if (
+                    following in SLIDE_WORDS
+                    or following in BRAND_WORDS
+                    or following in PRODUCT_WORDS
+                ):
+                    plan.excluded.append(following)  # "no text": nothing to draw or to set
+                    i += 2
+                    continue
+                self.negated = True
+                i += 1
+                continue
             # Relations between things and settings: "next to", "on top of", "above", "in".
             relation, used = _match_phrase(tokens, i, RELATIONS)
             if used and not (word == "and" and not self.chunk and not plan.subjects):
@@ -675,6 +450,11 @@ class _Reader:
                 elif word != "and":
                     self.in_palette_context = False
                 self.relation = relation
+                if relation == "handshake":  # "people shaking hands": the handshake is drawn
+                    if plan.subjects and plan.subjects[-1].figure:
+                        plan.subjects[-1].prop = None  # hands busy shaking hold nothing
+                    self.relation, self.chunk, self.count = "beside", ["handshake"], 1
+                    self.close_chunk()
                 i += used
                 continue
             if word in (",", ";", ":"):
@@ -685,7 +465,14 @@ class _Reader:
                 continue
             if word in (".", "!", "?"):
                 self.close_chunk()
+                self.negated = False
                 self.in_palette_context = False
+                i += 1
+                continue
+            pastel_thing = self._is_content(i + 1) and tokens[i + 1] not in colours.BASIC
+            if word in ("pastel", "pastels") and pastel_thing:
+                # "three pastel mugs": each mug in a pastel colour of its own
+                self.pending_colours.extend(colours.hex_to_rgb(c) for c in PASTELS)
                 i += 1
                 continue
             # Styles ("pastel" and "neon" before a colour are colour modifiers instead).
@@ -719,6 +506,11 @@ class _Reader:
                 self.count = int(word)
                 i += 1
                 continue
+            alone = not self._is_content(i + 1) and tokens[i + 1 : i + 2] != ["of"]
+            if word in COUNTS and word in FIGURES and alone:
+                self.chunk.append(word)  # "presenting to a group": the group is people
+                i += 1
+                continue
             if word in COUNTS and not self.chunk:
                 self.count = COUNTS[word]
                 i += 1
@@ -736,6 +528,18 @@ class _Reader:
             # Colours: a colour noun ("an orange", "a rose") is a thing, not a colour, unless
             # more content follows it or it is a plain colour word.
             rgb, used = _match_colour(tokens, i)
+            if (
+                used > 1
+                and (
+                    self.index.exact_index(tokens[i + used - 1]) is not None
+                    or singular(tokens[i + used - 1]) in ALIASES
+                )
+                and not self._is_content(i + used)
+            ):
+                # "a green apple": the colour green and an apple, not the colour "green apple"
+                shorter = colours.lookup(" ".join(tokens[i : i + used - 1]), fuzzy=used == 2)
+                if shorter is not None:
+                    rgb, used = shorter, used - 1
             if rgb is not None and not self.chunk:
                 after = i + used
                 followed = self._is_content(after) and _match_colour(tokens, after)[0] is None
@@ -758,6 +562,9 @@ class _Reader:
                     plan.purpose = "slide"
                 i += 1
                 continue
+            if word == "brand" and tokens[i + 1 : i + 2] in (["colour"], ["colours"], ["palette"]):
+                i += 1  # "in our brand colours": a palette, not a brand board
+                continue
             if (
                 word in BRAND_WORDS
                 and word not in ("set", "icon", "icons", "badge")
@@ -779,7 +586,9 @@ class _Reader:
                     plan.purpose = "slide"
                 i += 1  # "space for a title" is room to keep empty, not outer space
                 continue
-            if word in SETTINGS and (SETTINGS[word] != "forest" or not self.chunk):
+            counted = self.count is not None and self.count > 1  # "five stars": things
+            counted = counted or plan.purpose == "brand" and word in ("mountain", "sun", "moon")
+            if word in SETTINGS and not counted and (SETTINGS[word] != "forest" or not self.chunk):
                 next_word = tokens[i + 1] if i + 1 < len(tokens) else ""
                 if next_word in BACKGROUND_NOUNS:
                     self.chunk.append(word)  # "gradient background": handled with the noun
@@ -790,6 +599,14 @@ class _Reader:
                     self.set_setting(word)
                     i += 1
                     continue
+            if (
+                word in ("colour", "colours", "palette", "tones")
+                and _match_colour(tokens, i + 1)[0]
+            ):
+                self.close_chunk()
+                self.in_palette_context = True  # "brand colours navy and coral": a palette
+                i += 1
+                continue
             if word in STOPWORDS or word == "and" or not word[0].isalnum():
                 i += 1
                 continue
@@ -808,23 +625,6 @@ class _Reader:
             plan.subjects[0].colours = plan.palette[:]
             plan.palette = []
         return plan
-
-
-SETTING_PROBES = {
-    "sky": "sky clouds",
-    "sunset": "sunset evening",
-    "night": "night stars moon",
-    "ocean": "ocean sea water",
-    "beach": "beach sand seaside",
-    "forest": "forest woods trees",
-    "mountains": "mountains hills",
-    "snow": "snow winter",
-    "desert": "desert sand dunes",
-    "city": "city buildings skyline",
-    "space": "outer space planets galaxy",
-    "office": "office workplace",
-    "studio": "studio backdrop",
-}
 
 
 @lru_cache(maxsize=1)
@@ -848,14 +648,13 @@ def match_setting(phrase: str) -> str | None:
 def natural_setting(concept: Concept) -> str | None:
     """Where a thing is usually seen when the prompt names no place: a boat on the ocean, a
     snowman in snow, a skyscraper in a city. By meaning, with a high bar; None = open sky."""
+    if concept.name in HOMES:
+        return HOMES[concept.name]
     keys, vectors = _setting_vectors()
     scores = vectors @ shared_index().encoder.encode_one(concept.name)
     best = int(np.argmax(scores))
     bar = 0.6 if keys[best] in ("city", "night", "sky", "studio", "office") else 0.4
     return keys[best] if scores[best] >= bar else None
-
-
-OUTDOOR_PROBES = ["animal", "plant", "vehicle", "building", "boat", "tower"]
 
 
 @lru_cache(maxsize=1)
@@ -872,8 +671,25 @@ def lives_outdoors(concept: Concept) -> bool:
 
 def parse(prompt: str, index: ConceptIndex | None = None) -> Plan:
     """Read a prompt into a Plan. Never raises on odd input: unknown words are just listed."""
-    plan = _Reader(prompt[:1000], index or shared_index()).read()
-    words = set(tokenize(prompt))
+    index = index or shared_index()
+    prepared = prepare(prompt[:1000], index.emoji_codepoints)
+    plan = _Reader(prepared.english, index).read()
+    plan.prompt, plan.text, plan.notes = prompt, prepared.text, prepared.notes
+    words = set(tokenize(prepared.english))
+    plan.weather = next((WEATHER[w] for w in tokenize(prompt) if w in WEATHER), None)
+    if plan.weather is None and "雨" in prompt:
+        plan.weather = "rain"
+    if plan.text and plan.purpose in ("scene", "product"):
+        plan.purpose = "slide"  # a card, a sign, a poster: a design that carries the words
+    if plan.purpose == "chart":
+        for word in tokenize(prepared.english):
+            plan.trend = TRENDS.get(word, plan.trend)
+        return plan
+    indoor = [
+        INDOOR_THINGS[s.concept.name] for s in plan.subjects if s.concept.name in INDOOR_THINGS
+    ]
+    if plan.purpose == "scene" and plan.setting is None and indoor and plan.room is None:
+        plan.room, plan.setting = indoor[0], "office"  # a sofa stands in a living room
     if plan.purpose == "scene" and plan.setting is None and plan.subjects and not plan.surface:
         plan.setting = natural_setting(plan.subjects[0].concept)
     if plan.purpose == "scene":
@@ -900,3 +716,8 @@ def parse(prompt: str, index: ConceptIndex | None = None) -> Plan:
         ):
             plan.purpose = "product"  # an object with no setting: shown like a product
     return plan
+
+
+def find_concepts(text: str) -> list[Concept]:
+    """The drawings chosen for the things in a prompt (exposed for tests and the gallery)."""
+    return [subject.concept for subject in parse(text).subjects if subject.concept is not None]

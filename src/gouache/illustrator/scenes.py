@@ -31,6 +31,7 @@ class Stage:
     floor_colour: RGB = (200, 200, 200)
     surface: tuple[float, float, float] | None = None  # table top: (y, x0, x1)
     clear: tuple[float, float, float, float] | None = None  # area kept empty for a title
+    window: tuple[float, float] | None = None  # a room's window, left and right edges
     notes: list[str] = field(default_factory=list)
 
 
@@ -622,3 +623,86 @@ SETTINGS: dict[str, Callable[[Context], Stage]] = {
 
 def draw_setting(ctx: Context, setting: str | None) -> Stage:
     return SETTINGS.get(setting or "sky", open_sky)(ctx)
+
+
+def interior(ctx: Context, room: dict, tint: RGB | None = None) -> Stage:
+    """A room from its template (lexicon.json "rooms"): a wall, a floor, a window if it has one,
+    and a counter or table top across the front when it has one. Furniture is drawn afterwards
+    by the illustrator, standing on the floor line this returns."""
+    w, h, rng = ctx.w, ctx.h, ctx.rng
+    wall = ctx.c(ctx.background or room["wall"])
+    if tint is not None and ctx.background is None:
+        wall = mix(ctx.c(tint), (255, 255, 255), 0.86)  # the brand colour, as a pale wall
+    floor_y = h * (0.74 + ctx.camera)
+    ctx.canvas.vertical_gradient([(0, wall), (1, shade(wall, 0.05))], 0, int(floor_y))
+    floor = ctx.c(room["floor"])
+    ctx.canvas.vertical_gradient([(0, shade(floor, -0.05)), (1, floor)], int(floor_y), h)
+    ctx.canvas.rect((0, floor_y - h * 0.012, w, floor_y), shade(wall, 0.18), background=True)
+    if room.get("tiles"):
+        step = ctx.canvas.short * 0.06
+        for y in np.arange(h * 0.36, floor_y - step, step):
+            ctx.canvas.rect((0, y, w, y + 2), shade(wall, 0.06), background=True)
+    if room.get("window"):
+        ww, wh = ctx.canvas.short * 0.3, ctx.canvas.short * 0.24
+        hung = any(len(piece) > 3 for piece in room["furniture"])  # keep clear of a board
+        spot = (0.18, 0.82) if hung else (0.3, 0.7)
+        wx = w * spot[0 if rng.random() < 0.5 else 1] - ww / 2
+        wy = h * 0.1
+        frame = ctx.c("#ffffff")
+        ctx.canvas.rounded_rect(
+            (wx - 8, wy - 8, wx + ww + 8, wy + wh + 8), 10, frame, background=True
+        )
+        sky_top, sky_low = SKIES[ctx.time]
+        sub = Canvas(int(ww), int(wh))
+        sub.vertical_gradient([(0, ctx.c(sky_top)), (1, ctx.c(sky_low))])
+        ctx.canvas.put(sub.image, int(wx), int(wy))
+        ctx.canvas.rect((wx + ww / 2 - 3, wy, wx + ww / 2 + 3, wy + wh), frame, background=True)
+    stage = Stage(floor_y + h * 0.02, h * 0.08, h * 0.36, floor)
+    if room.get("window"):
+        stage.window = (wx - 8, wx + ww + 8)
+    return stage
+
+
+def counter(
+    ctx: Context, room: dict, top: float, span: tuple[float, float] | None = None
+) -> tuple[float, float, float]:
+    """A counter or table across the front of a room; returns its top (y, x0, x1)."""
+    w, h = ctx.w, ctx.h
+    colour = ctx.c(room["counter"])
+    x0, x1 = span or (w * 0.06, w * 0.94)
+    thick = ctx.canvas.short * 0.03
+    ctx.canvas.rect((x0, top, x1, top + thick), shade(colour, 0.1))
+    ctx.canvas.rect((x0 + thick, top + thick, x1 - thick, h), shade(colour, -0.08))
+    if room.get("marble"):
+        for k in range(7):
+            y = top + thick * 0.2 + (k % 3) * thick * 0.25
+            xa = x0 + (x1 - x0) * (k / 7.0)
+            ctx.canvas.polygon(
+                [
+                    (xa, y),
+                    (xa + w * 0.12, y + thick * 0.2),
+                    (xa + w * 0.12, y + thick * 0.28),
+                    (xa, y + thick * 0.08),
+                ],
+                shade(colour, -0.12),
+            )
+    return top + thick * 0.1, x0, x1
+
+
+def table(
+    ctx: Context, room: dict, top: float, span: tuple[float, float] | None = None
+) -> tuple[float, float, float]:
+    """A table with legs (people show between them), where a counter would hide them."""
+    w, h = ctx.w, ctx.h
+    colour = ctx.c(room["counter"])
+    x0, x1 = span or (w * 0.14, w * 0.86)
+    thick = ctx.canvas.short * 0.032
+    ctx.canvas.rounded_rect((x0, top, x1, top + thick), thick * 0.3, shade(colour, 0.05))
+    ctx.canvas.rect(
+        (x0 + thick * 0.4, top + thick, x1 - thick * 0.4, top + thick * 1.5), shade(colour, 0.25)
+    )
+    leg = thick * 0.8
+    floor_y = h * (0.74 + ctx.camera) + h * 0.06
+    for lx in (x0 + (x1 - x0) * 0.05, x1 - (x1 - x0) * 0.05 - leg):
+        ctx.canvas.rect((lx, top + thick, lx + leg, floor_y), shade(colour, 0.3))
+    return top + thick * 0.1, x0, x1

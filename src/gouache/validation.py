@@ -22,7 +22,13 @@ ASYNC_FIELDS = frozenset({"prompt", "n", "size", "response_format", "user", "mod
 GA_FIELDS = frozenset(
     {"prompt", "n", "size", "response_format", "user", "quality", "style", "model", "seed"}
 )
-PREVIEW_FIELDS = GA_FIELDS | {"background", "output_compression", "output_format"}
+# `safety_identifier` is the newer SDKs' name for the end-user id (`user`); see docs/compatibility.md
+PREVIEW_FIELDS = GA_FIELDS | {
+    "background",
+    "output_compression",
+    "output_format",
+    "safety_identifier",
+}
 OPENAI_FIELDS = PREVIEW_FIELDS | {"moderation", "stream", "partial_images"}
 ALL_FIELDS = OPENAI_FIELDS
 
@@ -41,6 +47,8 @@ class GenerationParams:
     output_compression: int | None = None
     seed: int | None = None
     requested_size: str | None = None
+    moderation: str | None = None
+    safety_identifier: str | None = None
 
     def to_record(self) -> dict[str, Any]:
         return asdict(self)
@@ -251,7 +259,10 @@ def validate_generation(
     allowed_fields: frozenset[str] = ALL_FIELDS,
     surface: str = "this route",
     max_user_length: int = 256,
+    openai: bool = False,
 ) -> GenerationParams:
+    """`openai`: the request came through an OpenAI-shaped route (/v1, /openai/v1), whose limits
+    differ from Azure's operation API in places (dall-e-2 takes up to 10 images there)."""
     where = f"deployment '{deployment}' ({profile.name})"
     unknown = sorted(set(body) - ALL_FIELDS)
     if unknown:
@@ -292,7 +303,7 @@ def validate_generation(
             "string_above_max_length",
         )
 
-    n = _integer(body, "n", 1, profile.max_n, 1)
+    n = _integer(body, "n", 1, profile.max_n_on(openai), 1)
     assert n is not None
 
     requested = _choice(body, "size", profile.sizes, profile.default_size, where)
@@ -303,17 +314,8 @@ def validate_generation(
         body, "response_format", profile.response_formats, profile.default_response_format, where
     )
 
-    user = body.get("user")
-    if user is not None:
-        if not isinstance(user, str):
-            raise _bad("user", f"'user' must be a string; received {_kind(user)}.", "invalid_type")
-        if len(user) > max_user_length:
-            raise _bad(
-                "user",
-                f"'user' is {len(user)} characters; at most {max_user_length} are kept. Send a "
-                "shorter end-user id (a hash of it works well).",
-                "string_above_max_length",
-            )
+    user = end_user(body, "user", max_user_length)
+    safety_identifier = end_user(body, "safety_identifier", max_user_length)
 
     quality = _choice(body, "quality", profile.qualities, profile.default_quality, where)
     style = _choice(body, "style", profile.styles, profile.default_style, where)
@@ -324,8 +326,7 @@ def validate_generation(
             "output_format",
             "'output_format' webp is only offered on /v1 (OpenAI); Azure allows png or jpeg.",
         )
-    if "moderation" in body and body["moderation"] is not None:
-        _choice(body, "moderation", ("low", "auto"), None, where)
+    moderation = moderation_level(body, profile, where)
     if body.get("stream") not in (None, False):
         raise _bad(
             "stream",
@@ -365,11 +366,45 @@ def validate_generation(
         size=size,
         requested_size=requested,
         response_format=response_format,
-        user=user,
+        # the newest SDKs say a non-empty safety_identifier takes precedence over `user`
+        user=safety_identifier or user,
         quality=quality,
         style=style,
         background=background,
         output_format=output_format,
         output_compression=compression,
         seed=seed,
+        moderation=moderation,
+        safety_identifier=safety_identifier,
     )
+
+
+def end_user(body: dict[str, Any], name: str, max_length: int) -> str | None:
+    """An end-user id (`user` or `safety_identifier`): a string of bounded length, or None."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _bad(name, f"'{name}' must be a string; received {_kind(value)}.", "invalid_type")
+    if len(value) > max_length:
+        raise _bad(
+            name,
+            f"'{name}' is {len(value)} characters; at most {max_length} are kept. Send a "
+            "shorter end-user id (a hash of it works well).",
+            "string_above_max_length",
+        )
+    return value
+
+
+def moderation_level(body: dict[str, Any], profile: Profile, where: str) -> str | None:
+    """`moderation` (low|auto) for the GPT image models, recorded with the operation ("auto" when
+    not sent); refused for the DALL-E models, which never had it."""
+    if body.get("moderation") is None:
+        return "auto" if profile.moderation else None
+    if not profile.moderation:
+        raise _bad(
+            "moderation",
+            f"'moderation' applies to the GPT image models only, not to {where}; remove it.",
+            "unsupported_parameter",
+        )
+    return _choice(body, "moderation", ("low", "auto"), "auto", where)

@@ -26,6 +26,7 @@ async def generate_sync(
     allowed_fields: frozenset[str],
     surface: str,
     tenant: str,
+    openai: bool = False,
 ) -> JSONResponse:
     app = ctx(request)
     params = validate_generation(
@@ -35,6 +36,7 @@ async def generate_sync(
         allowed_fields=allowed_fields,
         surface=surface,
         max_user_length=app.settings.max_user_length,
+        openai=openai,
     )
     operation = await app.service.submit(deployment, params, tenant=tenant, sync=True)
     try:

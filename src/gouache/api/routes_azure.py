@@ -78,7 +78,10 @@ async def deployment_generate(request: Request) -> JSONResponse:
     deployment_id = request.path_params["deployment_id"]
     tenant = app.keys.check(request)
     version = require_version(
-        request, DEPLOYMENT_VERSIONS, "/openai/deployments/{deployment-id}/images/generations"
+        request,
+        DEPLOYMENT_VERSIONS,
+        "/openai/deployments/{deployment-id}/images/generations",
+        newer=True,
     )
     deployment = find_deployment(app, deployment_id, code="DeploymentNotFound", param=None)
     body = await read_json(request, app.settings.max_body_bytes)

@@ -49,6 +49,12 @@ class GenerationParams:
     requested_size: str | None = None
     moderation: str | None = None
     safety_identifier: str | None = None
+    # edits and variations (gouache.edits): the operation, its stored inputs, their controls
+    operation: str = "generate"
+    inputs: tuple[str, ...] = ()
+    mask: str | None = None
+    input_fidelity: str | None = None
+    strength: float | None = None
 
     def to_record(self) -> dict[str, Any]:
         return asdict(self)

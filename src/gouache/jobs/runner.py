@@ -42,6 +42,9 @@ ENGINE_FIELDS = (
     "background",
     "output_format",
     "output_compression",
+    "operation",
+    "strength",
+    "input_fidelity",
 )
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp"}
 POLL_S = 1.0
@@ -51,9 +54,27 @@ MAX_ATTEMPTS = 3
 PROBE_ID = str(uuid.UUID(int=0))
 
 
-def engine_request(operation: Operation) -> ImageRequest:
+def engine_request(operation: Operation, images: ImageStore | None = None) -> ImageRequest:
+    """The engine's request, rebuilt from the stored operation; an edit's input images and mask
+    are read back from image storage, where the API put them."""
     params = operation.params
-    return ImageRequest(**{name: params.get(name) for name in ENGINE_FIELDS if name in params})
+    fields = {name: params.get(name) for name in ENGINE_FIELDS if name in params}
+    if images is not None and params.get("inputs"):
+        fields["images"] = tuple(_input(images, operation, name) for name in params["inputs"])
+        if params.get("mask"):
+            fields["mask"] = _input(images, operation, params["mask"])
+    return ImageRequest(**fields)
+
+
+def _input(images: ImageStore, operation: Operation, name: str) -> bytes:
+    try:
+        return images.read(operation.id, name)
+    except FileNotFoundError:
+        raise GouacheError(
+            "The input images of this operation are no longer in storage (removed after a "
+            "storage fault). Submit the edit again.",
+            code="inputsUnavailable",
+        ) from None
 
 
 def error_record(exc: BaseException) -> dict[str, Any]:
@@ -263,7 +284,7 @@ class WorkerPool:
         groups: dict[Any, list[tuple[Operation, ImageRequest]]] = defaultdict(list)
         for operation in claimed:
             try:
-                request = engine_request(operation)
+                request = engine_request(operation, self.images)
                 groups[engine.batch_key(request)].append((operation, request))
             except Exception as exc:
                 self._fail(deployment, worker, operation, exc)
@@ -286,7 +307,7 @@ class WorkerPool:
         requests = [request for _, request in group]
         started = time.perf_counter()
         try:
-            outputs = engine.generate(requests)
+            outputs = engine.run_batch(requests)
             if len(outputs) != len(requests):
                 raise RuntimeError(f"engine returned {len(outputs)} results for {len(requests)}")
         except Exception as exc:

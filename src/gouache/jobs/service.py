@@ -21,7 +21,7 @@ import secrets
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -155,16 +155,25 @@ class OperationService:
         *,
         tenant: str = NO_KEYS_TENANT,
         sync: bool = False,
+        inputs: Sequence[tuple[str, bytes]] = (),
     ) -> Operation:
         """Store the operation (committed before this returns) and wake a worker.
 
         A synchronous caller is refused at once while the deployment cannot make progress: it
-        would only wait for nothing. An async submit is still accepted then, as it is durable."""
+        would only wait for nothing. An async submit is still accepted then, as it is durable.
+        `inputs` (an edit's images, by their stored names) are written to image storage before
+        the record, so no worker can claim an operation whose inputs are not there yet."""
         if sync:
             self._check_progress(deployment.name)
-        return await self._write(self._submit, deployment, params, tenant)
+        return await self._write(self._submit, deployment, params, tenant, inputs)
 
-    def _submit(self, deployment: Deployment, params: GenerationParams, tenant: str) -> Operation:
+    def _submit(
+        self,
+        deployment: Deployment,
+        params: GenerationParams,
+        tenant: str,
+        inputs: Sequence[tuple[str, bytes]] = (),
+    ) -> Operation:
         depth = self.store.count_unfinished()
         if depth >= self.settings.queue_max:
             retry_after = self.retry_after(depth)
@@ -178,7 +187,39 @@ class OperationService:
         record = params.to_record()
         if record["seed"] is None:
             record["seed"] = secrets.randbelow(2**31)
-        operation = self.store.insert(
+        if inputs:
+            self._put_inputs(operation_id, inputs)
+        try:
+            operation = self._insert(deployment, params, tenant, operation_id, now, record)
+        except BaseException:
+            if inputs:
+                with contextlib.suppress(StorageError, OSError):
+                    self.images.delete(operation_id)
+            raise
+        self.pool.notify(deployment.name)
+        return operation
+
+    def _put_inputs(self, operation_id: str, inputs: Sequence[tuple[str, bytes]]) -> None:
+        try:
+            for name, data in inputs:
+                self.images.put_file(operation_id, name, data)
+        except (StorageError, OSError) as exc:
+            with contextlib.suppress(StorageError, OSError):
+                self.images.delete(operation_id)
+            if isinstance(exc, StorageError):
+                raise
+            raise storage_error(exc, "saved") from exc
+
+    def _insert(
+        self,
+        deployment: Deployment,
+        params: GenerationParams,
+        tenant: str,
+        operation_id: str,
+        now: int,
+        record: dict[str, Any],
+    ) -> Operation:
+        return self.store.insert(
             id=operation_id,
             deployment=deployment.name,
             created=now,
@@ -190,8 +231,6 @@ class OperationService:
             params=record,
             tenant=tenant,
         )
-        self.pool.notify(deployment.name)
-        return operation
 
     def retry_after(self, depth: int) -> int:
         """Seconds until the queue has drained at the throughput measured lately: a client told

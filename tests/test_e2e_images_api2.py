@@ -179,3 +179,51 @@ def test_azure_client_edit_on_2025_04_01_preview(server):
             prompt="x",
         )
     assert refused.value.code == "invalid_mask"
+
+
+def read_stream(stream, prefix: str) -> tuple[list, list]:
+    partials, completed = [], []
+    for event in stream:
+        assert event.type in (f"{prefix}.partial_image", f"{prefix}.completed"), event.type
+        (partials if event.type.endswith("partial_image") else completed).append(event)
+    return partials, completed
+
+
+def test_streamed_generation_with_partial_images(server):
+    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=KEY, max_retries=0)
+    stream = client.images.generate(
+        model="gpt-image-1",
+        prompt="a red running shoe on a white background",
+        stream=True,
+        partial_images=2,
+        size="1024x1536",
+    )
+    partials, completed = read_stream(stream, "image_generation")
+    assert 1 <= len(partials) <= 2
+    assert [event.partial_image_index for event in partials] == list(range(len(partials)))
+    (final,) = completed
+    assert final.usage is not None
+    image = decoded(base64.b64decode(final.b64_json))
+    assert (image.format, image.size) == ("PNG", (1024, 1536))
+    for event in partials:
+        preview = decoded(base64.b64decode(event.b64_json))
+        assert preview.size == (1024, 1536)
+        assert event.b64_json != final.b64_json
+
+
+def test_streamed_edit_with_partial_images(server):
+    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=KEY, max_retries=0)
+    stream = client.images.edit(
+        model="gpt-image-1",
+        image=("photo.png", png_bytes((1024, 1024)), "image/png"),
+        mask=("mask.png", hole_mask((1024, 1024)), "image/png"),
+        prompt="a blue ball",
+        stream=True,
+        partial_images=2,
+        output_format="webp",
+    )
+    partials, completed = read_stream(stream, "image_edit")
+    assert partials
+    (final,) = completed
+    image = decoded(base64.b64decode(final.b64_json))
+    assert (image.format, image.size) == ("WEBP", (1024, 1024))

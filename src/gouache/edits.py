@@ -282,7 +282,7 @@ def validate_edit(
     input_fidelity = _optional_choice(
         fields,
         "input_fidelity",
-        ("high", "low") if profile.name == "gpt-image-1" else (),
+        ("high", "low") if profile.gpt_image else (),
         where,
     )
     strength = _strength(fields)

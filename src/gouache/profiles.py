@@ -30,8 +30,8 @@ class Profile:
     # OpenAI's /v1 allows more images per request than Azure's DALL-E 2 operation API (10 vs 5);
     # None: the same limit everywhere.
     openai_max_n: int | None = None
-    # `moderation` (low|auto) exists for the GPT image models only.
-    moderation: bool = False
+    # The GPT image family: `moderation`, streaming and `input_fidelity` exist for it only.
+    gpt_image: bool = False
 
     def max_n_on(self, openai: bool) -> int:
         """The most images one request may ask for on an OpenAI-shaped route or elsewhere."""
@@ -74,7 +74,7 @@ GPT_IMAGE_1 = Profile(
     backgrounds=("transparent", "opaque", "auto"),
     accepts_compression=True,
     auto_size="1024x1024",
-    moderation=True,
+    gpt_image=True,
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (DALL_E_2, DALL_E_3, GPT_IMAGE_1)}

@@ -23,13 +23,18 @@ GA_FIELDS = frozenset(
     {"prompt", "n", "size", "response_format", "user", "quality", "style", "model", "seed"}
 )
 # `safety_identifier` is the newer SDKs' name for the end-user id (`user`); see docs/compatibility.md
+# `stream`/`partial_images`: Azure documents streaming for gpt-image-1 deployments without naming
+# an api-version; gouache offers it from 2025-04-01-preview on (docs/compatibility.md)
 PREVIEW_FIELDS = GA_FIELDS | {
     "background",
     "output_compression",
     "output_format",
     "safety_identifier",
+    "stream",
+    "partial_images",
 }
-OPENAI_FIELDS = PREVIEW_FIELDS | {"moderation", "stream", "partial_images"}
+OPENAI_FIELDS = PREVIEW_FIELDS | {"moderation"}
+MAX_PARTIAL_IMAGES = 3
 ALL_FIELDS = OPENAI_FIELDS
 
 
@@ -55,6 +60,9 @@ class GenerationParams:
     mask: str | None = None
     input_fidelity: str | None = None
     strength: float | None = None
+    # answer as Server-Sent Events, with up to `partial_images` previews per image
+    stream: bool = False
+    partial_images: int = 0
 
     def to_record(self) -> dict[str, Any]:
         return asdict(self)
@@ -333,18 +341,7 @@ def validate_generation(
             "'output_format' webp is only offered on /v1 (OpenAI); Azure allows png or jpeg.",
         )
     moderation = moderation_level(body, profile, where)
-    if body.get("stream") not in (None, False):
-        raise _bad(
-            "stream",
-            "Streaming image generation is not supported; omit 'stream'.",
-            "unsupported_parameter",
-        )
-    if body.get("partial_images") not in (None, 0):
-        raise _bad(
-            "partial_images",
-            "'partial_images' needs streaming, which is not supported.",
-            "unsupported_parameter",
-        )
+    stream, partial_images = streaming(body, profile, where)
 
     compression = None
     if body.get("output_compression") is not None:
@@ -382,7 +379,36 @@ def validate_generation(
         seed=seed,
         moderation=moderation,
         safety_identifier=safety_identifier,
+        stream=stream,
+        partial_images=partial_images,
     )
+
+
+def streaming(body: dict[str, Any], profile: Profile, where: str) -> tuple[bool, int]:
+    """`stream` and `partial_images` (0..3): streaming is for the GPT image models, as the spec
+    says, and previews need a stream to travel in."""
+    stream = body.get("stream")
+    if stream is not None and not isinstance(stream, bool):
+        raise _bad(
+            "stream", f"'stream' must be true or false; received {_show(stream)}.", "invalid_type"
+        )
+    partial_images = _integer(body, "partial_images", 0, MAX_PARTIAL_IMAGES, 0)
+    assert partial_images is not None
+    if stream and not profile.gpt_image:
+        raise _bad(
+            "stream",
+            f"Streaming is offered for GPT image deployments only, not for {where}; omit "
+            "'stream' or use a gpt-image-1 deployment.",
+            "unsupported_parameter",
+        )
+    if partial_images and not stream:
+        raise _bad(
+            "partial_images",
+            f"'partial_images' is {partial_images} but 'stream' is not true: previews are sent "
+            'as events of a stream. Add "stream": true, or remove partial_images.',
+            "invalid_value",
+        )
+    return bool(stream), partial_images
 
 
 def end_user(body: dict[str, Any], name: str, max_length: int) -> str | None:
@@ -406,8 +432,8 @@ def moderation_level(body: dict[str, Any], profile: Profile, where: str) -> str 
     """`moderation` (low|auto) for the GPT image models, recorded with the operation ("auto" when
     not sent); refused for the DALL-E models, which never had it."""
     if body.get("moderation") is None:
-        return "auto" if profile.moderation else None
-    if not profile.moderation:
+        return "auto" if profile.gpt_image else None
+    if not profile.gpt_image:
         raise _bad(
             "moderation",
             f"'moderation' applies to the GPT image models only, not to {where}; remove it.",

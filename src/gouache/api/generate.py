@@ -11,11 +11,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from gouache.api.context import ctx, stored_error
+from gouache.api.streaming import stream_response
 from gouache.config import Deployment
-from gouache.errors import GouacheError
+from gouache.errors import GouacheError, InvalidRequest
+from gouache.jobs.capabilities import capabilities
 from gouache.jobs.states import Status
 from gouache.jobs.store import Operation
 from gouache.validation import GenerationParams, validate_generation
@@ -30,7 +32,7 @@ async def generate_sync(
     surface: str,
     tenant: str,
     openai: bool = False,
-) -> JSONResponse:
+) -> Response:
     app = ctx(request)
     params = validate_generation(
         body,
@@ -51,10 +53,23 @@ async def run_sync(
     *,
     tenant: str,
     inputs: Sequence[tuple[str, bytes]] = (),
-) -> JSONResponse:
-    """Submit, wait for the end, answer with the images (or the operation's error)."""
+) -> Response:
+    """Submit, wait for the end, answer with the images (or the operation's error); with
+    `stream`, answer at once with an event stream that follows the operation."""
     app = ctx(request)
-    operation = await app.service.submit(deployment, params, tenant=tenant, sync=True, inputs=inputs)
+    if params.partial_images and not capabilities(deployment).previews:
+        raise InvalidRequest(
+            f"Deployment '{deployment.name}' cannot send previews: its engine "
+            f"({capabilities(deployment).engine}) makes none. Set partial_images to 0 (the "
+            "stream then carries the finished images only).",
+            param="partial_images",
+            code="unsupported_parameter",
+        )
+    operation = await app.service.submit(
+        deployment, params, tenant=tenant, sync=True, inputs=inputs
+    )
+    if params.stream:
+        return stream_response(request, params, operation, tenant)
     operation = await wait_for(request, operation, tenant)
     return JSONResponse(await images_response(request, deployment, params, operation))
 

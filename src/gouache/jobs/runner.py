@@ -26,6 +26,7 @@ from gouache.config import Deployment
 from gouache.engines import Engine, GeneratedImage, ImageRequest, create_engine
 from gouache.errors import ConfigError, GouacheError, StorageError, StoreUnavailable
 from gouache.jobs.faults import Backoff, FaultBoard, storage_error
+from gouache.jobs.progress import ProgressStore, preview_sink
 from gouache.jobs.store import Operation, OperationStore
 from gouache.metrics import Metrics
 from gouache.storage import ImageStore
@@ -45,6 +46,7 @@ ENGINE_FIELDS = (
     "operation",
     "strength",
     "input_fidelity",
+    "partial_images",
 )
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp"}
 POLL_S = 1.0
@@ -131,8 +133,10 @@ class WorkerPool:
         on_finished: Callable[[str], None] = lambda _id: None,
         on_fatal: Callable[[str], None] = lambda _msg: None,
         on_fault: Callable[[str], None] = lambda _deployment: None,
+        progress: ProgressStore | None = None,
     ) -> None:
         self.store = store
+        self.progress = progress or ProgressStore(store.engine)
         self.images = images
         self.deployments = deployments
         self.metrics = metrics
@@ -307,7 +311,8 @@ class WorkerPool:
         requests = [request for _, request in group]
         started = time.perf_counter()
         try:
-            outputs = engine.run_batch(requests)
+            sink = preview_sink([op for op, _ in group], self.images, self.progress)
+            outputs = engine.run_batch(requests, previews=sink)
             if len(outputs) != len(requests):
                 raise RuntimeError(f"engine returned {len(outputs)} results for {len(requests)}")
         except Exception as exc:

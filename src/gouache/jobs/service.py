@@ -36,6 +36,7 @@ from gouache.errors import (
 )
 from gouache.jobs.datadir import lock_data_dir, make_private, unlock_data_dir
 from gouache.jobs.faults import storage_error
+from gouache.jobs.progress import PreviewRecord, ProgressStore
 from gouache.jobs.runner import MAX_ATTEMPTS, PROBE_ID, WorkerPool
 from gouache.jobs.states import FINISHED, Status
 from gouache.jobs.store import Operation, OperationStore
@@ -74,6 +75,7 @@ class OperationService:
             data_dir / "gouache.db", busy_timeout_s=settings.store_busy_timeout_s
         )
         self.images = image_store_for(settings)
+        self.progress = ProgressStore(self.store.engine)
         self.pool = WorkerPool(
             self.store,
             self.images,
@@ -82,6 +84,7 @@ class OperationService:
             on_finished=self._finished,
             on_fatal=on_fatal,
             on_fault=self._faulted,
+            progress=self.progress,
         )
         self._reads = ThreadPoolExecutor(8, thread_name_prefix="gouache-store-read")
         self._writes = ThreadPoolExecutor(4, thread_name_prefix="gouache-store-write")
@@ -271,6 +274,15 @@ class OperationService:
         if operation is None or operation.tenant != tenant:
             return None
         return operation
+
+    async def previews(self, operation_id: str) -> list[PreviewRecord]:
+        """The previews workers have recorded for an operation so far (callers check the
+        tenant first, through `get`)."""
+        return await self._read(self.progress.previews, operation_id)
+
+    async def read_image(self, operation_id: str, name: str) -> bytes:
+        """One stored file of an operation (an image or a preview), read off the event loop."""
+        return await self._read(self.images.read, operation_id, name)
 
     async def delete(self, operation_id: str, *, tenant: str = NO_KEYS_TENANT) -> None:
         """Remove the images, verify they are gone, then mark the record deleted.

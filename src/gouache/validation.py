@@ -341,7 +341,7 @@ def validate_generation(
             "'output_format' webp is only offered on /v1 (OpenAI); Azure allows png or jpeg.",
         )
     moderation = moderation_level(body, profile, where)
-    stream, partial_images = streaming(body, profile, where)
+    stream, partial_images = streaming(body, profile, where, allowed_fields)
 
     compression = None
     if body.get("output_compression") is not None:
@@ -384,9 +384,13 @@ def validate_generation(
     )
 
 
-def streaming(body: dict[str, Any], profile: Profile, where: str) -> tuple[bool, int]:
+def streaming(
+    body: dict[str, Any], profile: Profile, where: str, allowed_fields: frozenset[str] = ALL_FIELDS
+) -> tuple[bool, int]:
     """`stream` and `partial_images` (0..3): streaming is for the GPT image models, as the spec
-    says, and previews need a stream to travel in."""
+    says, and on a route that streams, previews need a stream to travel in. On Azure's operation
+    API, which never streams, `partial_images` is a gouache extension: the previews are shown by
+    the operation's events route (`GET /openai/operations/images/{id}/events`)."""
     stream = body.get("stream")
     if stream is not None and not isinstance(stream, bool):
         raise _bad(
@@ -401,7 +405,7 @@ def streaming(body: dict[str, Any], profile: Profile, where: str) -> tuple[bool,
             "'stream' or use a gpt-image-1 deployment.",
             "unsupported_parameter",
         )
-    if partial_images and not stream:
+    if partial_images and not stream and "stream" in allowed_fields:
         raise _bad(
             "partial_images",
             f"'partial_images' is {partial_images} but 'stream' is not true: previews are sent "

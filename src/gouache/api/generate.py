@@ -57,14 +57,7 @@ async def run_sync(
     """Submit, wait for the end, answer with the images (or the operation's error); with
     `stream`, answer at once with an event stream that follows the operation."""
     app = ctx(request)
-    if params.partial_images and not capabilities(deployment).previews:
-        raise InvalidRequest(
-            f"Deployment '{deployment.name}' cannot send previews: its engine "
-            f"({capabilities(deployment).engine}) makes none. Set partial_images to 0 (the "
-            "stream then carries the finished images only).",
-            param="partial_images",
-            code="unsupported_parameter",
-        )
+    check_previews(deployment, params)
     operation = await app.service.submit(
         deployment, params, tenant=tenant, sync=True, inputs=inputs
     )
@@ -72,6 +65,19 @@ async def run_sync(
         return stream_response(request, params, operation, tenant)
     operation = await wait_for(request, operation, tenant)
     return JSONResponse(await images_response(request, deployment, params, operation))
+
+
+def check_previews(deployment: Deployment, params: GenerationParams) -> None:
+    """Previews asked of an engine that makes none are refused before any work starts."""
+    able = capabilities(deployment)
+    if params.partial_images and not able.previews:
+        raise InvalidRequest(
+            f"Deployment '{deployment.name}' cannot send previews: its engine ({able.engine}) "
+            "makes none. Set partial_images to 0 (a stream then carries the finished images "
+            "only).",
+            param="partial_images",
+            code="unsupported_parameter",
+        )
 
 
 async def wait_for(request: Request, operation: Operation, tenant: str) -> Operation:

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from gouache.api.body import read_json
 from gouache.api.context import ctx, find_deployment
-from gouache.api.generate import generate_sync
+from gouache.api.generate import check_previews, generate_sync
 from gouache.api.versions import (
     ASYNC_VERSIONS,
     DEPLOYMENT_VERSIONS,
@@ -37,6 +37,7 @@ async def submit(request: Request) -> JSONResponse:
         surface=f"the image operation API (api-version {version})",
         max_user_length=app.settings.max_user_length,
     )
+    check_previews(deployment, params)
     operation = await app.service.submit(deployment, params, tenant=tenant)
     location = (
         f"{app.wire.base_url(request)}/openai/operations/images/{operation.id}"

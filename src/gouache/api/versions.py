@@ -120,4 +120,6 @@ def deployment_fields(version: str) -> frozenset[str]:
 
 
 def async_fields() -> frozenset[str]:
-    return ASYNC_FIELDS
+    """The operation API's fields, plus `partial_images`: previews of a queued operation are
+    followed on its events route (a gouache extension, docs/api.md)."""
+    return ASYNC_FIELDS | {"partial_images"}

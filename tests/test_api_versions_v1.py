@@ -29,9 +29,7 @@ def test_unknown_versions_that_are_not_later_dates_are_404(client, version):
 
 
 def test_the_async_api_does_not_take_later_versions(client):
-    response = client.post(
-        "/openai/images/generations:submit?api-version=2025-08-28", json=PROMPT
-    )
+    response = client.post("/openai/images/generations:submit?api-version=2025-08-28", json=PROMPT)
     assert response.status_code == 404
 
 
@@ -128,9 +126,7 @@ def test_moderation_is_recorded_for_gpt_image_and_refused_for_dall_e(client):
 
 
 def test_dall_e_2_takes_ten_images_on_v1_and_five_on_azure(client):
-    response = client.post(
-        "/v1/images/generations", json={**PROMPT, "n": 10, "size": "256x256"}
-    )
+    response = client.post("/v1/images/generations", json={**PROMPT, "n": 10, "size": "256x256"})
     assert response.status_code == 200, response.text
     assert len(response.json()["data"]) == 10
     response = client.post(

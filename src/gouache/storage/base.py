@@ -18,9 +18,7 @@ from typing import Protocol, runtime_checkable
 
 EXTENSIONS = frozenset({"png", "jpeg", "webp"})
 IMAGE_NAME = re.compile(r"^(?P<index>\d{1,3})\.(?P<ext>png|jpeg|webp)$")
-STORED_NAME = re.compile(
-    r"^(?:\d{1,3}|input-\d{1,2}|mask|preview-\d{1,3}-\d)\.(?:png|jpeg|webp)$"
-)
+STORED_NAME = re.compile(r"^(?:\d{1,3}|input-\d{1,2}|mask|preview-\d{1,3}-\d)\.(?:png|jpeg|webp)$")
 
 
 def checked_id(operation_id: str) -> str:

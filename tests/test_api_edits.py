@@ -8,10 +8,13 @@ from pathlib import Path
 
 import openai
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from gouache.config import default_deployments
 from tests.conftest import make_client
+from tests.error_shape import check_error_body
 
 
 def png(size=(256, 256), mode="RGBA", colour=(200, 30, 30, 255)) -> bytes:
@@ -316,3 +319,63 @@ def test_azure_edits_route_versions(drawing):
         data={"prompt": "a mug", "moderation": "low"},
     )
     assert error_of(response)["param"] == "moderation"
+
+
+# -- hostile multipart bodies: never a 500, always the contract's error shape ---------------------
+
+BOUNDARY = "gouache-fuzz"
+part_names = st.sampled_from(
+    ["image", "image[]", "image[3]", "mask", "prompt", "n", "model", "stream", "size", "x", ""]
+)
+part_values = st.one_of(
+    st.binary(max_size=64),
+    st.sampled_from([png(), png((64, 32)), b"\x89PNG\r\n\x1a\n", b"RIFF0000WEBP", b"\xff\xd8\xff"]),
+    st.text(max_size=20).map(str.encode),
+)
+
+
+def multipart(parts: list[tuple[str, bytes, bool]]) -> bytes:
+    chunks = []
+    for name, value, as_file in parts:
+        disposition = f'form-data; name="{name}"' + ('; filename="f.png"' if as_file else "")
+        chunks.append(f"--{BOUNDARY}\r\nContent-Disposition: {disposition}\r\n\r\n".encode())
+        chunks.append(value + b"\r\n")
+    chunks.append(f"--{BOUNDARY}--\r\n".encode())
+    return b"".join(chunks)
+
+
+@pytest.fixture(scope="module")
+def fuzz_client(tmp_path_factory):
+    with make_client(
+        tmp_path_factory.mktemp("fuzz") / "data",
+        deployments=default_deployments("builtin"),
+        queue_max=100_000,
+    ) as client:
+        yield client
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    path=st.sampled_from(
+        [
+            "/v1/images/edits",
+            "/v1/images/variations",
+            "/openai/deployments/dall-e-2/images/edits?api-version=2025-04-01-preview",
+        ]
+    ),
+    parts=st.lists(st.tuples(part_names, part_values, st.booleans()), max_size=5),
+    mangle=st.sampled_from(["none", "truncate", "no-boundary"]),
+)
+def test_hostile_multipart_never_500(fuzz_client, path, parts, mangle):
+    body = multipart(parts)
+    ctype = f"multipart/form-data; boundary={BOUNDARY}"
+    if mangle == "truncate":
+        body = body[: len(body) // 2]
+    elif mangle == "no-boundary":
+        ctype = "multipart/form-data"
+    response = fuzz_client.post(path, content=body, headers={"content-type": ctype})
+    assert response.status_code < 500, (response.status_code, response.text)
+    if response.status_code >= 400:
+        check_error_body(response.json(), path.split("?")[0])

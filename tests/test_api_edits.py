@@ -379,3 +379,18 @@ def test_hostile_multipart_never_500(fuzz_client, path, parts, mangle):
     assert response.status_code < 500, (response.status_code, response.text)
     if response.status_code >= 400:
         check_error_body(response.json(), path.split("?")[0])
+
+
+def test_forms_from_other_origins_are_refused_before_reading(drawing):
+    files = {"image": ("a.png", png(), "image/png")}
+    data = {"prompt": "a blue ball", "model": "dall-e-2", "size": "256x256"}
+    response = drawing.post(
+        "/v1/images/edits", files=files, data=data, headers={"origin": "https://evil.example"}
+    )
+    assert response.status_code == 403
+    assert error_of(response)["code"] == "origin_not_allowed"
+    assert drawing.app.state.ctx.service.store.all_ids() == []
+    same = drawing.post(
+        "/v1/images/edits", files=files, data=data, headers={"origin": "http://testserver"}
+    )
+    assert same.status_code == 200, same.text

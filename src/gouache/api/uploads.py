@@ -25,7 +25,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
 from gouache.api.body import UnsupportedMediaType, is_json_type, read_json
-from gouache.errors import InvalidRequest, PayloadTooLarge
+from gouache.errors import Forbidden, InvalidRequest, PayloadTooLarge
 from gouache.settings import Settings
 
 MAX_FILES = 17  # 16 images and a mask
@@ -62,6 +62,7 @@ async def read_upload(request: Request, settings: Settings, *, json_allowed: boo
     """The body of an edit or a variation, from either form."""
     kind = media_type(request)
     if kind == "multipart/form-data":
+        check_form_origin(request, settings)
         return await read_multipart(request, settings.max_upload_bytes)
     if json_allowed and is_json_type(request.headers.get("content-type", "")):
         return await read_json_upload(request, settings)
@@ -70,6 +71,27 @@ async def read_upload(request: Request, settings: Settings, *, json_allowed: boo
     raise UnsupportedMediaType(
         f"This route takes {accepted}; received {received}. Send the image as a file "
         "(curl: -F 'image=@photo.png' -F 'prompt=...').",
+    )
+
+
+def check_form_origin(request: Request, settings: Settings) -> None:
+    """A browser sends a multipart form to any origin without asking first, so a page on another
+    site could start edits on a server without keys. Browsers name the page's origin in `Origin`
+    on every cross-origin POST: a form whose origin is neither this server's own (the Host it was
+    reached at) nor one of `cors_origins` is refused before its body is read. Clients that are not
+    browsers send no `Origin` and are not affected."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    parts = urlsplit(origin)
+    own = parts.netloc.lower() == request.headers.get("host", "").lower()
+    if own or origin.rstrip("/") in {o.rstrip("/") for o in settings.cors_origins}:
+        return
+    raise Forbidden(
+        f"A form from the web page at {origin} may not post to this server: only its own pages "
+        "and the origins in cors_origins may. Send the request from a program (no Origin header) "
+        "or add the origin to cors_origins.",
+        code="origin_not_allowed",
     )
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import openai
 import pytest
 from PIL import Image
-from sqlalchemy import create_engine
 
 from gouache.config import Deployment, default_deployments
 from gouache.jobs import migrate
+from gouache.jobs.database import create_database_engine
 from gouache.jobs.progress import operation_progress
 from gouache.profiles import PROFILES
 from tests.conftest import make_client
@@ -199,11 +199,14 @@ def test_edit_stream_uses_the_image_edit_events(drawing):
     assert set(names[:-1]) <= {"image_edit.partial_image"}
 
 
-def test_progress_table_is_built_by_revision_0003(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'store.db'}")
-    migrate.ensure_schema(engine)
-    assert reflected(engine, "operation_progress") == declared(operation_progress)
-    engine.dispose()
+def test_progress_table_is_built_by_revision_0003(database_url):
+    """On SQLite and PostgreSQL: the table the migrations build is the one `progress` declares."""
+    engine = create_database_engine(database_url)
+    try:
+        migrate.ensure_schema(engine)
+        assert reflected(engine, "operation_progress") == declared(operation_progress)
+    finally:
+        engine.dispose()
 
 
 def test_deployment_max_n_still_applies_to_streams(tmp_path):

@@ -74,7 +74,7 @@ async def delete_operation(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def deployment_generate(request: Request) -> JSONResponse:
+async def deployment_generate(request: Request) -> Response:
     app = ctx(request)
     deployment_id = request.path_params["deployment_id"]
     tenant = app.keys.check(request)

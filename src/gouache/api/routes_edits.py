@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
 from gouache.api.context import ctx, find_deployment
@@ -88,7 +88,7 @@ async def _edit(
     allowed_fields: frozenset[str],
     surface: str,
     openai: bool,
-) -> JSONResponse:
+) -> Response:
     app = ctx(request)
     able = capabilities(deployment)
     if not able.edits:
@@ -116,7 +116,7 @@ async def _edit(
     return await run_sync(request, deployment, params, tenant=tenant, inputs=inputs)
 
 
-async def openai_edits(request: Request) -> JSONResponse:
+async def openai_edits(request: Request) -> Response:
     app = ctx(request)
     tenant = app.keys.check(request)
     check_surface_version(request)
@@ -134,7 +134,7 @@ async def openai_edits(request: Request) -> JSONResponse:
     )
 
 
-async def deployment_edits(request: Request) -> JSONResponse:
+async def deployment_edits(request: Request) -> Response:
     app = ctx(request)
     deployment_id = request.path_params["deployment_id"]
     tenant = app.keys.check(request)
@@ -154,7 +154,7 @@ async def deployment_edits(request: Request) -> JSONResponse:
     )
 
 
-async def variations(request: Request) -> JSONResponse:
+async def variations(request: Request) -> Response:
     app = ctx(request)
     tenant = app.keys.check(request)
     upload = await read_upload(request, app.settings, json_allowed=False)

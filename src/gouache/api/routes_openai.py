@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gouache.api.body import read_json
@@ -34,7 +34,7 @@ def check_surface_version(request: Request) -> None:
         require_v1_version(request, request.url.path)
 
 
-async def _generations(request: Request) -> JSONResponse:
+async def _generations(request: Request) -> Response:
     app = ctx(request)
     tenant = app.keys.check(request)
     check_surface_version(request)

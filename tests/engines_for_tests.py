@@ -39,3 +39,28 @@ class FailingEngine(InstantEngine):
             ContentFiltered() if "forbidden" in request.prompt else images
             for request, images in zip(requests, drawn, strict=True)
         ]
+
+
+class SlowPreviewEngine(InstantEngine):
+    """Draws flat images slowly, sending a preview (a darker flat image) after each of
+    `partial_images` steps that take `step_s` seconds: for watching progress arrive."""
+
+    supports_previews = True
+
+    def generate(self, requests: Sequence[ImageRequest], previews=None):
+        from PIL import Image
+
+        from gouache.engines.base import Preview
+
+        step = float(self.options.get("step_s", 0.3))
+        for position, request in enumerate(requests):
+            for k in range(request.partial_images):
+                time.sleep(step)
+                if previews is not None:
+                    for index in range(request.n):
+                        shade = 40 + 60 * k
+                        picture = Image.new("RGB", (request.width, request.height), (shade,) * 3)
+                        progress = (k + 1) / (request.partial_images + 1)
+                        previews(Preview(position, index, k, progress, picture))
+            time.sleep(step)
+        return super().generate(requests)

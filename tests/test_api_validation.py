@@ -125,7 +125,9 @@ def test_gpt_image_fields_need_the_2025_preview(client):
     assert "png or jpeg" in error["message"]
     error = _error(client.post(url, json={"prompt": "x", "quality": "hd"}), 400)
     assert "auto, high, medium, low" in error["message"]
-    error = _error(client.post(url, json={"prompt": "x", "stream": True}), 400)
+    # streaming starts with 2025-04-01-preview (tests/test_api_streaming.py); GA versions lack it
+    ga = DEPLOY.format(name="gpt-image-1", version="2024-10-21")
+    error = _error(client.post(ga, json={"prompt": "x", "stream": True}), 400)
     assert error["param"] == "stream"
 
 

@@ -120,3 +120,54 @@ def test_a_deleted_operation_s_links_are_404_and_its_objects_gone(
     assert gone.json()["error"]["code"] == "BlobNotFound"
     with pytest.raises(FileNotFoundError):
         _stored_bytes(azurite_server, storage, url, monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def drawing_on_objects(azurite_server, tmp_path_factory) -> Iterator[tuple[RunningServer, str]]:
+    """A server with the built-in engine (which edits and makes previews) over object storage."""
+    container = f"edits{uuid.uuid4().hex[:10]}"
+    create_container(azurite_server, container)
+    storage = f"az://{container}/gouache"
+    env = {**azurite_env(azurite_server), "GOUACHE_API_KEYS": KEY}
+    with start_server(
+        tmp_path_factory.mktemp("serve-edits"), env=env, args=["--storage", storage]
+    ) as server:
+        yield server, storage
+
+
+def test_edit_inputs_and_previews_live_beside_the_images_in_the_object_store(
+    drawing_on_objects, azurite_server, monkeypatch
+):
+    import io
+
+    from PIL import Image
+
+    server, storage = drawing_on_objects
+    buffer = io.BytesIO()
+    Image.new("RGBA", (256, 256), (200, 40, 40, 255)).save(buffer, "PNG")
+    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=KEY, max_retries=0)
+    result = client.images.edit(
+        model="dall-e-2",
+        image=("a.png", buffer.getvalue(), "image/png"),
+        prompt="a blue ball",
+        size="256x256",
+    )
+    (image,) = result.data
+    for name, value in azurite_env(azurite_server).items():
+        monkeypatch.setenv(name, value)
+    store = from_url(storage, default_folder=Path("unused"))
+    _, _, operation_id, name = urlsplit(image.url).path.split("/")
+    assert store.read(operation_id, "input-0.png") == buffer.getvalue()
+    assert png_size(httpx.get(image.url, timeout=30).content) == (256, 256)
+    events = list(
+        client.images.generate(
+            model="gpt-image-1", prompt="a lamp", stream=True, partial_images=1, quality="low"
+        )
+    )
+    assert [event.type for event in events] == [
+        "image_generation.partial_image",
+        "image_generation.completed",
+    ]
+    assert all(event.b64_json for event in events)
+    store.delete(operation_id)
+    assert operation_id not in store.operation_ids()

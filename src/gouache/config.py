@@ -75,7 +75,8 @@ def _deployment(name: str, table: dict[str, Any]) -> Deployment:
         max_n = table["max_n"]
         if not isinstance(max_n, int) or not 1 <= max_n <= 10:
             raise ConfigError(f"deployment {name!r}: max_n must be an integer 1..10, got {max_n!r}")
-        profile = replace(profile, max_n=max_n)
+        # a deployment's own limit holds on every route
+        profile = replace(profile, max_n=max_n, openai_max_n=max_n)
     if "prompt_max" in table:
         profile = replace(profile, prompt_max=int(table["prompt_max"]))
     workers = table.get("workers", 1)

@@ -27,6 +27,15 @@ class Profile:
     backgrounds: tuple[str, ...] = ()
     accepts_compression: bool = False
     auto_size: str | None = None
+    # OpenAI's /v1 allows more images per request than Azure's DALL-E 2 operation API (10 vs 5);
+    # None: the same limit everywhere.
+    openai_max_n: int | None = None
+    # The GPT image family: `moderation`, streaming and `input_fidelity` exist for it only.
+    gpt_image: bool = False
+
+    def max_n_on(self, openai: bool) -> int:
+        """The most images one request may ask for on an OpenAI-shaped route or elsewhere."""
+        return (self.openai_max_n or self.max_n) if openai else self.max_n
 
 
 DALL_E_2 = Profile(
@@ -37,6 +46,7 @@ DALL_E_2 = Profile(
     default_size="1024x1024",
     qualities=("standard",),
     default_quality="standard",
+    openai_max_n=10,
 )
 
 DALL_E_3 = Profile(
@@ -64,6 +74,7 @@ GPT_IMAGE_1 = Profile(
     backgrounds=("transparent", "opaque", "auto"),
     accepts_compression=True,
     auto_size="1024x1024",
+    gpt_image=True,
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (DALL_E_2, DALL_E_3, GPT_IMAGE_1)}

@@ -113,6 +113,19 @@ class Settings:
     max_body_bytes: int = _field(
         64 * 1024, "GOUACHE_MAX_BODY_BYTES", "Largest request body accepted."
     )
+    max_upload_bytes: int = _field(
+        64 * 1024 * 1024,
+        "GOUACHE_MAX_UPLOAD_BYTES",
+        "Largest body of an image edit or variation (multipart form or JSON with base64 images). "
+        "Uploaded files are spooled to disk while parsing, not held in memory.",
+    )
+    image_url_hosts: tuple[str, ...] = _field(
+        (),
+        "GOUACHE_IMAGE_URL_HOSTS",
+        "Comma-separated host names an edit's `image_url` may point to (https only; "
+        "`*.example.com` allows subdomains); gouache then fetches the image itself. Empty: only "
+        "base64 data URLs are taken, so the server never fetches a URL a client gives it.",
+    )
     max_user_length: int = _field(
         256, "GOUACHE_MAX_USER_LENGTH", "Longest `user` (end-user id) accepted."
     )

@@ -22,8 +22,19 @@ ASYNC_FIELDS = frozenset({"prompt", "n", "size", "response_format", "user", "mod
 GA_FIELDS = frozenset(
     {"prompt", "n", "size", "response_format", "user", "quality", "style", "model", "seed"}
 )
-PREVIEW_FIELDS = GA_FIELDS | {"background", "output_compression", "output_format"}
-OPENAI_FIELDS = PREVIEW_FIELDS | {"moderation", "stream", "partial_images"}
+# `safety_identifier` is the newer SDKs' name for the end-user id (`user`); see docs/compatibility.md
+# `stream`/`partial_images`: Azure documents streaming for gpt-image-1 deployments without naming
+# an api-version; gouache offers it from 2025-04-01-preview on (docs/compatibility.md)
+PREVIEW_FIELDS = GA_FIELDS | {
+    "background",
+    "output_compression",
+    "output_format",
+    "safety_identifier",
+    "stream",
+    "partial_images",
+}
+OPENAI_FIELDS = PREVIEW_FIELDS | {"moderation"}
+MAX_PARTIAL_IMAGES = 3
 ALL_FIELDS = OPENAI_FIELDS
 
 
@@ -41,6 +52,17 @@ class GenerationParams:
     output_compression: int | None = None
     seed: int | None = None
     requested_size: str | None = None
+    moderation: str | None = None
+    safety_identifier: str | None = None
+    # edits and variations (gouache.edits): the operation, its stored inputs, their controls
+    operation: str = "generate"
+    inputs: tuple[str, ...] = ()
+    mask: str | None = None
+    input_fidelity: str | None = None
+    strength: float | None = None
+    # answer as Server-Sent Events, with up to `partial_images` previews per image
+    stream: bool = False
+    partial_images: int = 0
 
     def to_record(self) -> dict[str, Any]:
         return asdict(self)
@@ -251,7 +273,10 @@ def validate_generation(
     allowed_fields: frozenset[str] = ALL_FIELDS,
     surface: str = "this route",
     max_user_length: int = 256,
+    openai: bool = False,
 ) -> GenerationParams:
+    """`openai`: the request came through an OpenAI-shaped route (/v1, /openai/v1), whose limits
+    differ from Azure's operation API in places (dall-e-2 takes up to 10 images there)."""
     where = f"deployment '{deployment}' ({profile.name})"
     unknown = sorted(set(body) - ALL_FIELDS)
     if unknown:
@@ -292,7 +317,7 @@ def validate_generation(
             "string_above_max_length",
         )
 
-    n = _integer(body, "n", 1, profile.max_n, 1)
+    n = _integer(body, "n", 1, profile.max_n_on(openai), 1)
     assert n is not None
 
     requested = _choice(body, "size", profile.sizes, profile.default_size, where)
@@ -303,17 +328,8 @@ def validate_generation(
         body, "response_format", profile.response_formats, profile.default_response_format, where
     )
 
-    user = body.get("user")
-    if user is not None:
-        if not isinstance(user, str):
-            raise _bad("user", f"'user' must be a string; received {_kind(user)}.", "invalid_type")
-        if len(user) > max_user_length:
-            raise _bad(
-                "user",
-                f"'user' is {len(user)} characters; at most {max_user_length} are kept. Send a "
-                "shorter end-user id (a hash of it works well).",
-                "string_above_max_length",
-            )
+    user = end_user(body, "user", max_user_length)
+    safety_identifier = end_user(body, "safety_identifier", max_user_length)
 
     quality = _choice(body, "quality", profile.qualities, profile.default_quality, where)
     style = _choice(body, "style", profile.styles, profile.default_style, where)
@@ -324,20 +340,8 @@ def validate_generation(
             "output_format",
             "'output_format' webp is only offered on /v1 (OpenAI); Azure allows png or jpeg.",
         )
-    if "moderation" in body and body["moderation"] is not None:
-        _choice(body, "moderation", ("low", "auto"), None, where)
-    if body.get("stream") not in (None, False):
-        raise _bad(
-            "stream",
-            "Streaming image generation is not supported; omit 'stream'.",
-            "unsupported_parameter",
-        )
-    if body.get("partial_images") not in (None, 0):
-        raise _bad(
-            "partial_images",
-            "'partial_images' needs streaming, which is not supported.",
-            "unsupported_parameter",
-        )
+    moderation = moderation_level(body, profile, where)
+    stream, partial_images = streaming(body, profile, where, allowed_fields)
 
     compression = None
     if body.get("output_compression") is not None:
@@ -365,11 +369,78 @@ def validate_generation(
         size=size,
         requested_size=requested,
         response_format=response_format,
-        user=user,
+        # the newest SDKs say a non-empty safety_identifier takes precedence over `user`
+        user=safety_identifier or user,
         quality=quality,
         style=style,
         background=background,
         output_format=output_format,
         output_compression=compression,
         seed=seed,
+        moderation=moderation,
+        safety_identifier=safety_identifier,
+        stream=stream,
+        partial_images=partial_images,
     )
+
+
+def streaming(
+    body: dict[str, Any], profile: Profile, where: str, allowed_fields: frozenset[str] = ALL_FIELDS
+) -> tuple[bool, int]:
+    """`stream` and `partial_images` (0..3): streaming is for the GPT image models, as the spec
+    says, and on a route that streams, previews need a stream to travel in. On Azure's operation
+    API, which never streams, `partial_images` is a gouache extension: the previews are shown by
+    the operation's events route (`GET /openai/operations/images/{id}/events`)."""
+    stream = body.get("stream")
+    if stream is not None and not isinstance(stream, bool):
+        raise _bad(
+            "stream", f"'stream' must be true or false; received {_show(stream)}.", "invalid_type"
+        )
+    partial_images = _integer(body, "partial_images", 0, MAX_PARTIAL_IMAGES, 0)
+    assert partial_images is not None
+    if stream and not profile.gpt_image:
+        raise _bad(
+            "stream",
+            f"Streaming is offered for GPT image deployments only, not for {where}; omit "
+            "'stream' or use a gpt-image-1 deployment.",
+            "unsupported_parameter",
+        )
+    if partial_images and not stream and "stream" in allowed_fields:
+        raise _bad(
+            "partial_images",
+            f"'partial_images' is {partial_images} but 'stream' is not true: previews are sent "
+            'as events of a stream. Add "stream": true, or remove partial_images.',
+            "invalid_value",
+        )
+    return bool(stream), partial_images
+
+
+def end_user(body: dict[str, Any], name: str, max_length: int) -> str | None:
+    """An end-user id (`user` or `safety_identifier`): a string of bounded length, or None."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _bad(name, f"'{name}' must be a string; received {_kind(value)}.", "invalid_type")
+    if len(value) > max_length:
+        raise _bad(
+            name,
+            f"'{name}' is {len(value)} characters; at most {max_length} are kept. Send a "
+            "shorter end-user id (a hash of it works well).",
+            "string_above_max_length",
+        )
+    return value
+
+
+def moderation_level(body: dict[str, Any], profile: Profile, where: str) -> str | None:
+    """`moderation` (low|auto) for the GPT image models, recorded with the operation ("auto" when
+    not sent); refused for the DALL-E models, which never had it."""
+    if body.get("moderation") is None:
+        return "auto" if profile.gpt_image else None
+    if not profile.gpt_image:
+        raise _bad(
+            "moderation",
+            f"'moderation' applies to the GPT image models only, not to {where}; remove it.",
+            "unsupported_parameter",
+        )
+    return _choice(body, "moderation", ("low", "auto"), "auto", where)

@@ -17,7 +17,14 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gouache.api import routes_azure, routes_health, routes_links, routes_openai
+from gouache.api import (
+    routes_azure,
+    routes_edits,
+    routes_events,
+    routes_health,
+    routes_links,
+    routes_openai,
+)
 from gouache.api.auth import KeyChecker
 from gouache.api.browser import SecurityHeaders, cors
 from gouache.api.context import AppContext
@@ -119,6 +126,8 @@ def create_app(
     routes = [
         *routes_azure.routes,
         *routes_openai.routes,
+        *routes_edits.routes,
+        *routes_events.routes,
         *routes_links.routes,
         *routes_health.routes,
         Route("/", index, methods=["GET"]),

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from gouache.api.body import read_json
 from gouache.api.context import ctx, find_deployment
-from gouache.api.generate import generate_sync
+from gouache.api.generate import check_previews, generate_sync
 from gouache.api.versions import (
     ASYNC_VERSIONS,
     DEPLOYMENT_VERSIONS,
@@ -37,6 +37,7 @@ async def submit(request: Request) -> JSONResponse:
         surface=f"the image operation API (api-version {version})",
         max_user_length=app.settings.max_user_length,
     )
+    check_previews(deployment, params)
     operation = await app.service.submit(deployment, params, tenant=tenant)
     location = (
         f"{app.wire.base_url(request)}/openai/operations/images/{operation.id}"
@@ -73,12 +74,15 @@ async def delete_operation(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def deployment_generate(request: Request) -> JSONResponse:
+async def deployment_generate(request: Request) -> Response:
     app = ctx(request)
     deployment_id = request.path_params["deployment_id"]
     tenant = app.keys.check(request)
     version = require_version(
-        request, DEPLOYMENT_VERSIONS, "/openai/deployments/{deployment-id}/images/generations"
+        request,
+        DEPLOYMENT_VERSIONS,
+        "/openai/deployments/{deployment-id}/images/generations",
+        newer=True,
     )
     deployment = find_deployment(app, deployment_id, code="DeploymentNotFound", param=None)
     body = await read_json(request, app.settings.max_body_bytes)

@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gouache.api.context import ctx
+from gouache.jobs.capabilities import capabilities
 from gouache.metrics import CONTENT_TYPE
 
 
@@ -25,6 +26,9 @@ async def readyz(request: Request) -> JSONResponse:
             "sizes": list(d.sizes),
             "max_n": d.max_n,
             "prompt_max": d.profile.prompt_max,
+            # what the engine does besides generating (the web page offers Edit and previews)
+            "edits": capabilities(d).edits and d.profile.name != "dall-e-3",
+            "previews": capabilities(d).previews,
         }
         for name, d in app.deployments.items()
     }

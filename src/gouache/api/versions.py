@@ -1,6 +1,17 @@
-"""api-version handling for the Azure routes."""
+"""api-version handling for the Azure routes.
+
+The rule for versions gouache has not heard of: a dated version (`YYYY-MM-DD` or
+`YYYY-MM-DD-preview`) later than the newest one a route knows is served with that newest known
+behaviour, so a client whose default moved on (Semantic Kernel sends 2025-08-28) keeps working.
+Anything else that is not listed (a typo, an older version the route never had) is a 404 listing
+the supported ones, as Azure answers. The Azure v1 surface (`/openai/v1/...`) takes `v1`,
+`preview` or no api-version at all.
+"""
 
 from __future__ import annotations
+
+import datetime
+import re
 
 from starlette.requests import Request
 
@@ -8,6 +19,7 @@ from gouache.errors import InvalidRequest, NotFound
 from gouache.validation import ASYNC_FIELDS, GA_FIELDS, PREVIEW_FIELDS
 
 # The DALL-E 2 submit/poll operation API existed from 2023-06-01-preview to 2023-10-01-preview.
+# Later versions are known not to have it, so the newer-version rule does not apply to it.
 ASYNC_VERSIONS = (
     "2023-06-01-preview",
     "2023-07-01-preview",
@@ -38,9 +50,39 @@ GA_VERSIONS = (
 )
 PREVIEW_VERSIONS = ("2025-04-01-preview",)
 DEPLOYMENT_VERSIONS = GA_VERSIONS + PREVIEW_VERSIONS
+# Image edits on the deployments route start with 2025-04-01-preview.
+EDIT_VERSIONS = PREVIEW_VERSIONS
+NEWEST_DEPLOYMENT_VERSION = PREVIEW_VERSIONS[-1]
+
+# The Azure v1 surface (/openai/v1/...): these values, or none at all.
+V1_VERSIONS = ("v1", "preview")
+
+_DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})(-preview)?$")
 
 
-def require_version(request: Request, supported: tuple[str, ...], route: str) -> str:
+def version_date(version: str) -> datetime.date | None:
+    """The date of a dated api-version, or None for anything else (including impossible dates)."""
+    match = _DATED.match(version)
+    if match is None:
+        return None
+    try:
+        return datetime.date.fromisoformat(match.group(1))
+    except ValueError:
+        return None
+
+
+def is_newer_than(version: str, newest: str) -> bool:
+    """Whether `version` is dated strictly after the date of `newest`."""
+    date = version_date(version)
+    known = version_date(newest)
+    return date is not None and known is not None and date > known
+
+
+def require_version(
+    request: Request, supported: tuple[str, ...], route: str, *, newer: bool = False
+) -> str:
+    """The api-version sent, if the route serves it. `newer`: dated versions after the newest
+    supported one are served too (as the newest)."""
     version = request.query_params.get("api-version")
     if not version:
         raise InvalidRequest(
@@ -49,17 +91,35 @@ def require_version(request: Request, supported: tuple[str, ...], route: str) ->
             param="api-version",
             code="missing_required_parameter",
         )
-    if version not in supported:
-        raise NotFound(
-            f"Resource not found: api-version '{version}' is not supported on {route}. "
-            f"Supported: {', '.join(supported)}.",
-        )
-    return version
+    if version in supported or (newer and is_newer_than(version, supported[-1])):
+        return version
+    later = f" or any dated version after {supported[-1]}" if newer else ""
+    raise NotFound(
+        f"Resource not found: api-version '{version}' is not supported on {route}. "
+        f"Supported: {', '.join(supported)}{later}.",
+    )
+
+
+def require_v1_version(request: Request, route: str) -> str | None:
+    """The Azure v1 surface takes api-version `v1`, `preview`, or none."""
+    version = request.query_params.get("api-version")
+    if version is None or version in V1_VERSIONS:
+        return version
+    raise InvalidRequest(
+        f"api-version '{version}' is not supported on {route}: the v1 surface takes "
+        "api-version=v1, api-version=preview or none. Dated versions belong to the deployments "
+        "route, /openai/deployments/{deployment-id}/images/...",
+        param="api-version",
+        code="invalid_value",
+    )
 
 
 def deployment_fields(version: str) -> frozenset[str]:
-    return PREVIEW_FIELDS if version in PREVIEW_VERSIONS else GA_FIELDS
+    preview = version in PREVIEW_VERSIONS or is_newer_than(version, NEWEST_DEPLOYMENT_VERSION)
+    return PREVIEW_FIELDS if preview else GA_FIELDS
 
 
 def async_fields() -> frozenset[str]:
-    return ASYNC_FIELDS
+    """The operation API's fields, plus `partial_images`: previews of a queued operation are
+    followed on its events route (a gouache extension, docs/api.md)."""
+    return ASYNC_FIELDS | {"partial_images"}

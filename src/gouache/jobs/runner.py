@@ -26,6 +26,7 @@ from gouache.config import Deployment
 from gouache.engines import Engine, GeneratedImage, ImageRequest, create_engine
 from gouache.errors import ConfigError, GouacheError, StorageError, StoreUnavailable
 from gouache.jobs.faults import Backoff, FaultBoard, storage_error
+from gouache.jobs.progress import ProgressStore, preview_sink
 from gouache.jobs.store import Operation, OperationStore
 from gouache.metrics import Metrics
 from gouache.storage import ImageStore
@@ -42,6 +43,10 @@ ENGINE_FIELDS = (
     "background",
     "output_format",
     "output_compression",
+    "operation",
+    "strength",
+    "input_fidelity",
+    "partial_images",
 )
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp"}
 POLL_S = 1.0
@@ -51,9 +56,27 @@ MAX_ATTEMPTS = 3
 PROBE_ID = str(uuid.UUID(int=0))
 
 
-def engine_request(operation: Operation) -> ImageRequest:
+def engine_request(operation: Operation, images: ImageStore | None = None) -> ImageRequest:
+    """The engine's request, rebuilt from the stored operation; an edit's input images and mask
+    are read back from image storage, where the API put them."""
     params = operation.params
-    return ImageRequest(**{name: params.get(name) for name in ENGINE_FIELDS if name in params})
+    fields = {name: params.get(name) for name in ENGINE_FIELDS if name in params}
+    if images is not None and params.get("inputs"):
+        fields["images"] = tuple(_input(images, operation, name) for name in params["inputs"])
+        if params.get("mask"):
+            fields["mask"] = _input(images, operation, params["mask"])
+    return ImageRequest(**fields)
+
+
+def _input(images: ImageStore, operation: Operation, name: str) -> bytes:
+    try:
+        return images.read(operation.id, name)
+    except FileNotFoundError:
+        raise GouacheError(
+            "The input images of this operation are no longer in storage (removed after a "
+            "storage fault). Submit the edit again.",
+            code="inputsUnavailable",
+        ) from None
 
 
 def error_record(exc: BaseException) -> dict[str, Any]:
@@ -110,8 +133,10 @@ class WorkerPool:
         on_finished: Callable[[str], None] = lambda _id: None,
         on_fatal: Callable[[str], None] = lambda _msg: None,
         on_fault: Callable[[str], None] = lambda _deployment: None,
+        progress: ProgressStore | None = None,
     ) -> None:
         self.store = store
+        self.progress = progress or ProgressStore(store.engine)
         self.images = images
         self.deployments = deployments
         self.metrics = metrics
@@ -263,7 +288,7 @@ class WorkerPool:
         groups: dict[Any, list[tuple[Operation, ImageRequest]]] = defaultdict(list)
         for operation in claimed:
             try:
-                request = engine_request(operation)
+                request = engine_request(operation, self.images)
                 groups[engine.batch_key(request)].append((operation, request))
             except Exception as exc:
                 self._fail(deployment, worker, operation, exc)
@@ -286,7 +311,8 @@ class WorkerPool:
         requests = [request for _, request in group]
         started = time.perf_counter()
         try:
-            outputs = engine.generate(requests)
+            sink = preview_sink([op for op, _ in group], self.images, self.progress)
+            outputs = engine.run_batch(requests, previews=sink)
             if len(outputs) != len(requests):
                 raise RuntimeError(f"engine returned {len(outputs)} results for {len(requests)}")
         except Exception as exc:

@@ -21,7 +21,7 @@ import secrets
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,6 +36,7 @@ from gouache.errors import (
 )
 from gouache.jobs.datadir import lock_data_dir, make_private, unlock_data_dir
 from gouache.jobs.faults import storage_error
+from gouache.jobs.progress import PreviewRecord, ProgressStore
 from gouache.jobs.runner import MAX_ATTEMPTS, PROBE_ID, WorkerPool
 from gouache.jobs.states import FINISHED, Status
 from gouache.jobs.store import Operation, OperationStore
@@ -74,6 +75,7 @@ class OperationService:
             data_dir / "gouache.db", busy_timeout_s=settings.store_busy_timeout_s
         )
         self.images = image_store_for(settings)
+        self.progress = ProgressStore(self.store.engine)
         self.pool = WorkerPool(
             self.store,
             self.images,
@@ -82,6 +84,7 @@ class OperationService:
             on_finished=self._finished,
             on_fatal=on_fatal,
             on_fault=self._faulted,
+            progress=self.progress,
         )
         self._reads = ThreadPoolExecutor(8, thread_name_prefix="gouache-store-read")
         self._writes = ThreadPoolExecutor(4, thread_name_prefix="gouache-store-write")
@@ -155,16 +158,25 @@ class OperationService:
         *,
         tenant: str = NO_KEYS_TENANT,
         sync: bool = False,
+        inputs: Sequence[tuple[str, bytes]] = (),
     ) -> Operation:
         """Store the operation (committed before this returns) and wake a worker.
 
         A synchronous caller is refused at once while the deployment cannot make progress: it
-        would only wait for nothing. An async submit is still accepted then, as it is durable."""
+        would only wait for nothing. An async submit is still accepted then, as it is durable.
+        `inputs` (an edit's images, by their stored names) are written to image storage before
+        the record, so no worker can claim an operation whose inputs are not there yet."""
         if sync:
             self._check_progress(deployment.name)
-        return await self._write(self._submit, deployment, params, tenant)
+        return await self._write(self._submit, deployment, params, tenant, inputs)
 
-    def _submit(self, deployment: Deployment, params: GenerationParams, tenant: str) -> Operation:
+    def _submit(
+        self,
+        deployment: Deployment,
+        params: GenerationParams,
+        tenant: str,
+        inputs: Sequence[tuple[str, bytes]] = (),
+    ) -> Operation:
         depth = self.store.count_unfinished()
         if depth >= self.settings.queue_max:
             retry_after = self.retry_after(depth)
@@ -178,7 +190,39 @@ class OperationService:
         record = params.to_record()
         if record["seed"] is None:
             record["seed"] = secrets.randbelow(2**31)
-        operation = self.store.insert(
+        if inputs:
+            self._put_inputs(operation_id, inputs)
+        try:
+            operation = self._insert(deployment, params, tenant, operation_id, now, record)
+        except BaseException:
+            if inputs:
+                with contextlib.suppress(StorageError, OSError):
+                    self.images.delete(operation_id)
+            raise
+        self.pool.notify(deployment.name)
+        return operation
+
+    def _put_inputs(self, operation_id: str, inputs: Sequence[tuple[str, bytes]]) -> None:
+        try:
+            for name, data in inputs:
+                self.images.put_file(operation_id, name, data)
+        except (StorageError, OSError) as exc:
+            with contextlib.suppress(StorageError, OSError):
+                self.images.delete(operation_id)
+            if isinstance(exc, StorageError):
+                raise
+            raise storage_error(exc, "saved") from exc
+
+    def _insert(
+        self,
+        deployment: Deployment,
+        params: GenerationParams,
+        tenant: str,
+        operation_id: str,
+        now: int,
+        record: dict[str, Any],
+    ) -> Operation:
+        return self.store.insert(
             id=operation_id,
             deployment=deployment.name,
             created=now,
@@ -190,8 +234,6 @@ class OperationService:
             params=record,
             tenant=tenant,
         )
-        self.pool.notify(deployment.name)
-        return operation
 
     def retry_after(self, depth: int) -> int:
         """Seconds until the queue has drained at the throughput measured lately: a client told
@@ -232,6 +274,15 @@ class OperationService:
         if operation is None or operation.tenant != tenant:
             return None
         return operation
+
+    async def previews(self, operation_id: str) -> list[PreviewRecord]:
+        """The previews workers have recorded for an operation so far (callers check the
+        tenant first, through `get`)."""
+        return await self._read(self.progress.previews, operation_id)
+
+    async def read_image(self, operation_id: str, name: str) -> bytes:
+        """One stored file of an operation (an image or a preview), read off the event loop."""
+        return await self._read(self.images.read, operation_id, name)
 
     async def delete(self, operation_id: str, *, tenant: str = NO_KEYS_TENANT) -> None:
         """Remove the images, verify they are gone, then mark the record deleted.

@@ -1,8 +1,11 @@
 """What every image store offers, and the naming rules they share.
 
-An operation's images live under `{operation id}/{index}.{ext}` in every backend. Names are only
-ever built from a validated operation id (a UUID) and an integer index, never from user text, so
-no link can reach anything but a stored image.
+An operation's images live under `{operation id}/{index}.{ext}` in every backend. Next to them, an
+edit or a variation keeps its inputs (`input-{i}.{ext}`, `mask.png`) and a streamed operation its
+previews (`preview-{image}-{k}.{ext}`): no such name can be mistaken for an output image, and all
+live under the operation's prefix, so deleting the operation deletes them too. Names are only ever
+built from a validated operation id (a UUID) and integers, never from user text, so no link can
+reach anything but a stored image.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Protocol, runtime_checkable
 
 EXTENSIONS = frozenset({"png", "jpeg", "webp"})
 IMAGE_NAME = re.compile(r"^(?P<index>\d{1,3})\.(?P<ext>png|jpeg|webp)$")
+STORED_NAME = re.compile(r"^(?:\d{1,3}|input-\d{1,2}|mask|preview-\d{1,3}-\d)\.(?:png|jpeg|webp)$")
 
 
 def checked_id(operation_id: str) -> str:
@@ -38,6 +42,28 @@ def image_name(index: int, ext: str) -> str:
 
 def is_image_name(name: str) -> bool:
     return IMAGE_NAME.match(name) is not None
+
+
+def input_name(index: int, ext: str) -> str:
+    """An edit's or a variation's input image `index` (0..15)."""
+    if ext not in EXTENSIONS or not 0 <= index < 100:
+        raise ValueError(f"bad input name {index}.{ext}")
+    return f"input-{index}.{ext}"
+
+
+MASK_NAME = "mask.png"
+
+
+def preview_name(image_index: int, partial_index: int, ext: str) -> str:
+    """Preview `partial_index` (0..9) of output image `image_index`."""
+    if ext not in EXTENSIONS or not 0 <= image_index < 1000 or not 0 <= partial_index < 10:
+        raise ValueError(f"bad preview name {image_index}-{partial_index}.{ext}")
+    return f"preview-{image_index}-{partial_index}.{ext}"
+
+
+def is_stored_name(name: str) -> bool:
+    """Any name an operation may have in storage: outputs, inputs, the mask, previews."""
+    return STORED_NAME.match(name) is not None
 
 
 @dataclass(frozen=True)
@@ -71,6 +97,10 @@ class ImageStore(Protocol):
 
     def put(self, operation_id: str, index: int, ext: str, data: bytes) -> str:
         """Store one image whole (never a partial object) and return its name."""
+        ...
+
+    def put_file(self, operation_id: str, name: str, data: bytes) -> str:
+        """Store one file under a name from `input_name`, `MASK_NAME` or `preview_name`."""
         ...
 
     def read(self, operation_id: str, name: str) -> bytes: ...

@@ -21,8 +21,8 @@ from gouache.storage.base import (
     ImageBody,
     checked_id,
     image_name,
-    is_image_name,
     is_operation_id,
+    is_stored_name,
 )
 
 log = logging.getLogger("gouache.storage")
@@ -73,7 +73,11 @@ class LocalImageStore:
 
     def put(self, operation_id: str, index: int, ext: str, data: bytes) -> str:
         """Write atomically (temp file + rename) so a crash never leaves a truncated image."""
-        name = image_name(index, ext)
+        return self.put_file(operation_id, image_name(index, ext), data)
+
+    def put_file(self, operation_id: str, name: str, data: bytes) -> str:
+        if not is_stored_name(name):
+            raise ValueError(f"{name!r} is not a name gouache stores")
         folder = self._folder(operation_id)
         tmp = folder / f".{name}.tmp"
         try:
@@ -100,7 +104,7 @@ class LocalImageStore:
             folder = self._folder(operation_id)
         except ValueError:
             return None
-        if not is_image_name(name):
+        if not is_stored_name(name):
             return None
         path = folder / name
         return path if path.is_file() else None

@@ -22,7 +22,7 @@ from obstore.exceptions import (
 )
 
 from gouache.errors import StorageError
-from gouache.storage.base import ImageBody, checked_id, image_name, is_image_name, is_operation_id
+from gouache.storage.base import ImageBody, checked_id, image_name, is_operation_id, is_stored_name
 
 CHUNK = 256 * 1024
 # obstore raises its own classes for most failures, and Python's built-in ones for some (a missing
@@ -67,7 +67,12 @@ class ObjectImageStore:
         return f"{checked_id(operation_id)}/{name}"
 
     def put(self, operation_id: str, index: int, ext: str, data: bytes) -> str:
-        name = image_name(index, ext)
+        return self.put_file(operation_id, image_name(index, ext), data)
+
+    def put_file(self, operation_id: str, name: str, data: bytes) -> str:
+        if not is_stored_name(name):
+            raise ValueError(f"{name!r} is not a name gouache stores")
+        ext = name.rsplit(".", 1)[1]
         try:
             obstore.put(
                 self.store,
@@ -80,7 +85,7 @@ class ObjectImageStore:
         return name
 
     def read(self, operation_id: str, name: str) -> bytes:
-        if not is_image_name(name):
+        if not is_stored_name(name):
             raise FileNotFoundError(f"{name} is not an image name")
         try:
             return bytes(obstore.get(self.store, self._key(operation_id, name)).bytes())
@@ -96,7 +101,7 @@ class ObjectImageStore:
             key = self._key(operation_id, name)
         except ValueError:
             return None
-        return key if is_image_name(name) else None
+        return key if is_stored_name(name) else None
 
     async def open(self, operation_id: str, name: str) -> _StoredObject | None:
         """One GET: its answer carries the size, and its body is the whole image, which is what

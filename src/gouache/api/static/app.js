@@ -2,7 +2,10 @@
 //
 // It speaks the same public API any client uses: the Azure OpenAI DALL-E 2 async operation routes
 // (POST /openai/images/generations:submit, then GET the operation-location, honouring retry-after;
-// DELETE to remove an operation), and /readyz for the deployments that fill the form.
+// DELETE to remove an operation), and /readyz for the deployments that fill the form. While an
+// operation runs, its events route (GET …/operations/images/{id}/events, a gouache extension)
+// brings live previews and progress. Edit mode posts a multipart form to /v1/images/edits,
+// streaming previews as Server-Sent Events when the deployment makes them.
 
 const API_VERSION = "2023-06-01-preview";
 const SUBMIT_PATH = `openai/images/generations:submit?api-version=${API_VERSION}`;
@@ -17,7 +20,17 @@ const PROMPT_MAX_DEFAULT = 1000;
 const TERMINAL = new Set(["succeeded", "failed", "canceled", "deleted"]);
 const TRANSIENT = new Set([0, 429, 502, 503, 504]);
 const POLL_RETRIES = 5;
-const FIELD_FOR_PARAM = { prompt: "prompt", n: "n-group", size: "size", user: "user", model: "deployment" };
+const FIELD_FOR_PARAM = {
+  prompt: "prompt",
+  n: "n-group",
+  size: "size",
+  user: "user",
+  model: "deployment",
+  image: "edit-image",
+  mask: "edit-mask",
+};
+const EDIT_PATH = "v1/images/edits";
+const PARTIAL_IMAGES = 2; // previews asked for, where the deployment's engine makes them
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -46,6 +59,13 @@ const els = {
   keyNote: $("key-note"),
   keySummary: $("key-summary"),
   keyDot: $("key-dot"),
+  modeGroup: $("mode-group"),
+  editFields: $("edit-fields"),
+  editImage: $("edit-image"),
+  editMask: $("edit-mask"),
+  editThumbs: $("edit-thumbs"),
+  progress: $("progress"),
+  progressBar: $("progress-bar"),
 };
 
 let deployments = {};
@@ -339,6 +359,7 @@ async function loadDeployments() {
     els.deployment.value = names.includes(saved.deployment) ? saved.deployment : names.includes("dall-e-2") ? "dall-e-2" : names[0];
     if (typeof saved.user === "string") els.user.value = saved.user;
     applyDeployment(saved.deployment === els.deployment.value ? saved : {});
+    applyMode();
   }
   if (data.status === "loading") {
     if (!els.status.dataset.state || els.status.dataset.state === "loading") {
@@ -437,6 +458,7 @@ function openKeyPanel() {
 // -- results grid ---------------------------------------------------------------------------------
 
 function clearGrid() {
+  setProgress(null);
   els.grid.replaceChildren(els.empty);
   els.empty.hidden = false;
   els.opMeta.hidden = true;
@@ -478,7 +500,7 @@ function imageCard(item, index, total, op, entry) {
   }
   const dims = parseSize(entry?.size) || { width: 1, height: 1 };
   const expires = linkExpiry(item.url, op.expires);
-  const ext = (/\.(png|jpe?g|webp)(\?|$)/i.exec(item.url)?.[1] || "png").toLowerCase();
+  const ext = (/\.(png|jpe?g|webp)(\?|$)/i.exec(item.url)?.[1] || /^data:image\/(png|jpeg|webp)/.exec(item.url)?.[1] || "png").toLowerCase();
   const filename = `gouache-${op.id.slice(0, 8)}-${index + 1}.${ext}`;
   const dimsLabel = h("span", { class: "dims", text: entry?.size && parseSize(entry.size) ? `${dims.width} × ${dims.height}` : `Image ${index + 1}` });
   const img = h("img", {
@@ -497,12 +519,15 @@ function imageCard(item, index, total, op, entry) {
     card.classList.add("failed");
     img.replaceWith(h("p", { class: "card-error", text: "This image did not load: its link may have expired or the operation was deleted. Reopen the operation for fresh links." }));
   });
-  const expiry = h("time", {
-    class: "expiry",
-    "data-expires": expires,
-    datetime: new Date(expires * 1000).toISOString(),
-    title: `This image link expires ${clock(expires)}`,
-  });
+  const inline = item.url.startsWith("data:");
+  const expiry = inline
+    ? h("span", { class: "expiry", text: "kept in this page only", title: "This image came inline: download it to keep it" })
+    : h("time", {
+        class: "expiry",
+        "data-expires": expires,
+        datetime: new Date(expires * 1000).toISOString(),
+        title: `This image link expires ${clock(expires)}`,
+      });
   card.append(
     h("a", { class: "frame", href: item.url, target: "_blank", rel: "noopener", "aria-label": `Open image ${index + 1} full size in a new tab` }, img),
     h("figcaption", { class: "caption" },
@@ -527,6 +552,7 @@ function downloadIcon() {
 }
 
 function renderOperation(op, entry) {
+  setProgress(null);
   shownId = op.id;
   highlightRecent();
   showStatus(op.status, op.id);
@@ -548,7 +574,12 @@ function renderOperation(op, entry) {
   }
   const parts = [];
   if (entry?.prompt) parts.push(h("span", { class: "meta-prompt", text: `“${shorten(entry.prompt, 140)}”` }));
-  const facts = [entry?.deployment, entry?.size, op.created ? `created ${clock(op.created)}` : "", `id ${op.id}`].filter(Boolean);
+  const facts = [
+    entry?.deployment,
+    entry?.size,
+    op.created ? `created ${clock(op.created)}` : "",
+    op.inline ? "edited in this page" : `id ${op.id}`,
+  ].filter(Boolean);
   parts.push(h("span", { text: facts.join(" · ") }));
   els.opMeta.replaceChildren(...parts);
   els.opMeta.hidden = false;
@@ -596,6 +627,10 @@ async function poll(entry, firstWait, token, signal) {
 }
 
 async function generate() {
+  if (currentMode() === "edit") {
+    await editImage();
+    return;
+  }
   clearError();
   if (!updateCounter()) {
     els.prompt.focus();
@@ -610,6 +645,7 @@ async function generate() {
   };
   const user = els.user.value.trim();
   if (user) body.user = user;
+  if (d?.previews) body.partial_images = PARTIAL_IMAGES;
   rememberForm();
 
   const { token, signal } = supersede();
@@ -649,6 +685,7 @@ async function generate() {
     submitting = false;
     els.generate.classList.remove("busy");
     updateCounter();
+    if (body.partial_images) followEvents(entry, token, signal);
     await poll(entry, retryAfterSeconds(response), token, signal);
   } catch (err) {
     if (err.name === "AbortError" || token !== run) return;
@@ -657,6 +694,229 @@ async function generate() {
     setStatus(err.status ? "The request did not go through." : "The server could not be reached.", "error");
     showError(err);
     if (d && err.status === 401) els.keyInput.focus();
+  } finally {
+    if (token === run) {
+      submitting = false;
+      els.generate.classList.remove("busy");
+      updateCounter();
+      els.grid.setAttribute("aria-busy", "false");
+    }
+  }
+}
+
+// -- live previews and progress -------------------------------------------------------------------
+
+function setProgress(fraction) {
+  const show = typeof fraction === "number";
+  els.progress.hidden = !show;
+  if (show) els.progressBar.style.setProperty("--done", `${Math.round(fraction * 100)}%`);
+}
+
+// The cards on screen while an operation runs are skeletons; a preview takes the place of
+// skeleton `index` until the finished images replace them all.
+function showPreview(index, src, progress) {
+  const cards = [...els.grid.querySelectorAll(".card")];
+  const card = cards[index];
+  if (!card || !(card.classList.contains("skeleton") || card.classList.contains("previewing"))) return;
+  card.classList.remove("skeleton");
+  card.classList.add("previewing");
+  const note = typeof progress === "number" ? `Preview · ${Math.round(progress * 100)}%` : "Preview";
+  const frame = h("div", { class: "frame" },
+    h("img", { class: "preview", src, alt: `Preview of image ${index + 1}, still being painted` }),
+    h("span", { class: "preview-note", text: note }));
+  card.querySelector(".frame").replaceWith(frame);
+}
+
+// Server-Sent Events read with fetch, not EventSource: EventSource cannot send the api-key header.
+async function* readEvents(response, signal) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    if (signal?.aborted) return;
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true }).replace(/\r\n/g, "\n");
+    let cut;
+    while ((cut = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      let name = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) name = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
+      }
+      if (!data.length) continue;
+      try {
+        yield { name, data: JSON.parse(data.join("\n")) };
+      } catch {
+        /* not JSON: nothing this page shows */
+      }
+    }
+  }
+}
+
+function eventsUrl(location_) {
+  const url = new URL(onThisOrigin(location_));
+  url.pathname = `${url.pathname.replace(/\/$/, "")}/events`;
+  return url.href;
+}
+
+// Previews and progress of a queued operation; the poll stays in charge of the final result, so
+// a server without the events route (or a dropped stream) only means no previews.
+async function followEvents(entry, token, signal) {
+  const headers = { Accept: "text/event-stream" };
+  const key = loadKey();
+  if (key) headers["api-key"] = key;
+  try {
+    const response = await fetch(eventsUrl(entry.location), { headers, signal, cache: "no-store" });
+    if (!response.ok || !response.body) return;
+    for await (const { name, data } of readEvents(response, signal)) {
+      if (token !== run) return;
+      if (name === "status" && data.status === "running") setProgress(data.progress || 0);
+      if (name === "preview") {
+        setProgress(data.progress);
+        showPreview(data.image_index, data.url, data.progress);
+        setStatus(`Painting (running)… ${Math.round(data.progress * 100)}%`, "running");
+      }
+      if (name === "operation") return;
+    }
+  } catch {
+    /* superseded, or the stream broke: the poll carries on */
+  }
+}
+
+// -- edit mode --------------------------------------------------------------------------------------
+
+function currentMode() {
+  return els.modeGroup.querySelector("input:checked")?.value || "generate";
+}
+
+function applyMode() {
+  const editing = currentMode() === "edit";
+  els.editFields.hidden = !editing;
+  els.generate.querySelector(".button-label").textContent = editing ? "Edit" : "Generate";
+  let firstAble = null;
+  for (const option of els.deployment.options) {
+    const d = deployments[option.value];
+    const able = !editing || !!d?.edits;
+    option.disabled = !able;
+    if (able && firstAble === null) firstAble = option.value;
+  }
+  if (editing && !deployments[els.deployment.value]?.edits && firstAble) {
+    els.deployment.value = firstAble;
+    applyDeployment();
+  }
+}
+
+function showThumbs() {
+  const thumbs = [];
+  for (const [input, label] of [[els.editImage, "image"], [els.editMask, "mask"]]) {
+    const file = input.files?.[0];
+    if (!file) continue;
+    const url = URL.createObjectURL(file);
+    thumbs.push(h("figure", {}, h("img", { src: url, alt: `The chosen ${label}` }), h("figcaption", { text: shorten(file.name, 18) })));
+  }
+  els.editThumbs.replaceChildren(...thumbs);
+}
+
+function inlineItem(b64, format) {
+  return { url: `data:image/${format === "jpeg" ? "jpeg" : format || "png"};base64,${b64}` };
+}
+
+async function editImage() {
+  clearError();
+  if (!updateCounter()) {
+    els.prompt.focus();
+    return;
+  }
+  const file = els.editImage.files?.[0];
+  if (!file) {
+    showError(new ApiError("Choose the image to edit first.", { title: "No image chosen", param: "image" }));
+    els.editImage.focus();
+    return;
+  }
+  const d = currentDeployment();
+  const form = new FormData();
+  form.append("image", file, file.name);
+  const mask = els.editMask.files?.[0];
+  if (mask) form.append("mask", mask, mask.name);
+  form.append("prompt", els.prompt.value);
+  form.append("model", els.deployment.value);
+  form.append("n", String(selectedN()));
+  form.append("size", els.size.value);
+  const user = els.user.value.trim();
+  if (user) form.append("user", user);
+  const stream = d?.profile === "gpt-image-1";
+  if (stream) {
+    form.append("stream", "true");
+    if (d.previews) form.append("partial_images", String(PARTIAL_IMAGES));
+  }
+  rememberForm();
+
+  const { token, signal } = supersede();
+  const entry = { prompt: els.prompt.value, size: els.size.value === "auto" ? null : els.size.value, deployment: els.deployment.value };
+  shownId = null;
+  highlightRecent();
+  submitting = true;
+  els.generate.disabled = true;
+  els.generate.classList.add("busy");
+  setStep("running");
+  setStatus("Editing (running)…", "running");
+  showSkeleton(selectedN(), els.size.value);
+  els.grid.setAttribute("aria-busy", "true");
+  els.opMeta.hidden = true;
+  const headers = {};
+  const key = loadKey();
+  if (key) headers["api-key"] = key;
+  try {
+    let response;
+    try {
+      response = await fetch(EDIT_PATH, { method: "POST", headers, body: form, cache: "no-store", signal });
+    } catch (err) {
+      if (err.name === "AbortError") throw err;
+      throw new ApiError(`Could not reach the gouache server (${err.message}). Is it still running?`);
+    }
+    if (!response.ok) {
+      let error = {};
+      try {
+        error = (await response.json()).error || {};
+      } catch {
+        /* not JSON */
+      }
+      throw new ApiError(error.message || `The server answered ${response.status}.`, {
+        status: response.status, code: error.code || "", param: error.param || null, retryAfter: response.headers.get("retry-after"),
+      });
+    }
+    const created = Math.floor(Date.now() / 1000);
+    let items = [];
+    if (stream) {
+      for await (const { data } of readEvents(response, signal)) {
+        if (token !== run) return;
+        if (data.error) throw new ApiError(data.error.message || "The edit failed.", { code: data.error.code, title: "The edit failed" });
+        if (data.type === "image_edit.partial_image") {
+          showPreview(data.image_index || 0, inlineItem(data.b64_json, data.output_format).url, null);
+          setStatus(`Editing (running)… preview ${data.partial_image_index + 1}`, "running");
+        } else if (data.type === "image_edit.completed") {
+          items.push(inlineItem(data.b64_json, data.output_format));
+        }
+      }
+    } else {
+      const body = await response.json();
+      items = (body.data || []).map((item) => (item.url ? { url: item.url } : inlineItem(item.b64_json, body.output_format)));
+    }
+    if (token !== run) return;
+    const op = { id: `edit-${created}`, inline: true, created, expires: created + 86400, status: "succeeded", result: { data: items } };
+    renderOperation(op, entry);
+    shownId = null;
+    setStatus(`Done (succeeded): ${plural(items.length, "edited image")}.`, "succeeded");
+  } catch (err) {
+    if (err.name === "AbortError" || token !== run) return;
+    clearGrid();
+    setStep(null);
+    setStatus(err.status ? "The request did not go through." : "The edit did not finish.", "error");
+    showError(err);
   } finally {
     if (token === run) {
       submitting = false;
@@ -890,6 +1150,9 @@ els.deployment.addEventListener("change", () => {
   rememberForm();
 });
 els.size.addEventListener("change", rememberForm);
+els.modeGroup.addEventListener("change", applyMode);
+els.editImage.addEventListener("change", showThumbs);
+els.editMask.addEventListener("change", showThumbs);
 els.nGroup.addEventListener("change", rememberForm);
 els.user.addEventListener("change", rememberForm);
 els.form.addEventListener("input", (event) => {

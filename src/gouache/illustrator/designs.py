@@ -25,9 +25,14 @@ from .styles import Style
 
 
 def abstract_background(
-    ctx: Context, palette: list[RGB], keep_clear: bool
+    ctx: Context, palette: list[RGB], keep_clear: bool, stated: int = 0
 ) -> tuple[float, float, float, float]:
-    """A gradient field with soft shapes at the edges. Returns the calm area (for a title)."""
+    """A gradient field with soft shapes at the edges. Returns the calm area (for a title).
+
+    `stated`: how many of the palette's first colours the prompt named. The field is the first
+    colour and the two blobs the next two; a fourth and fifth named colour become the waves along
+    the bottom, in full, so that every named colour can be seen. Otherwise the waves are a
+    translucent echo of the last accent."""
     canvas, rng, w, h = ctx.canvas, ctx.rng, ctx.w, ctx.h
     base = ctx.c(ctx.background or palette[0])
     accents = [ctx.c(c) for c in palette[1:]] or [shade(base, -0.4), shade(base, 0.3)]
@@ -44,6 +49,20 @@ def abstract_background(
     )
     if w == h:
         clear = (w * 0.08, h * 0.2, w * 0.62, h * 0.62)
+    rest = accents[2 : max(2, stated - 1)]  # the named colours the blobs leave out
+
+    def waves() -> None:
+        """A wave band along the bottom: named colours in full, or an echo of the last accent."""
+        band = accents[-1]
+        back, back_opacity = (rest[1], 1.0) if len(rest) > 1 else (band, 0.55)
+        front = rest[0] if rest else mix(band, base, 0.3)
+        canvas.skyline(
+            wave_profile(ctx, h * rng.uniform(0.84, 0.9), h * 0.03, 1.2), back, opacity=back_opacity
+        )
+        canvas.skyline(wave_profile(ctx, h * rng.uniform(0.9, 0.95), h * 0.025, 0.9), front)
+
+    if rest:
+        waves()  # named colours go under the blobs, so that neither hides the other
     # Large blobs hanging off two corners.
     corners = [(w, 0), (0, h), (w, h), (0, 0)]
     if keep_clear:
@@ -62,19 +81,12 @@ def abstract_background(
             y + rng.uniform(-0.1, 0.1) * short,
             r,
             colour,
-            opacity=0.9,
+            opacity=1.0 if k + 2 <= stated else 0.9,  # a named colour is shown as named
             background=True,
         )
         canvas.ring(x, y, r * 1.35, short * 0.012, colour, opacity=0.6, background=True)
-    # A wave band along the bottom.
-    if rng.random() < 0.7:
-        band = accents[-1]
-        canvas.skyline(
-            wave_profile(ctx, h * rng.uniform(0.84, 0.9), h * 0.03, 1.2), band, opacity=0.55
-        )
-        canvas.skyline(
-            wave_profile(ctx, h * rng.uniform(0.9, 0.95), h * 0.025, 0.9), mix(band, base, 0.3)
-        )
+    if not rest and rng.random() < 0.7:
+        waves()
     # A grid of dots near a free corner, the small accent designers like.
     dot = mix(accents[0], (255, 255, 255), 0.3) if luminance(base) < 0.5 else shade(accents[0], 0.1)
     gx = w * (0.72 if wide else 0.1) if keep_clear else w * rng.uniform(0.08, 0.7)

@@ -76,7 +76,8 @@ class ConceptIndex:
         self.fonts: list[str] = catalogue["fonts"]
         self.codepoints: list[int] = catalogue["codepoints"]
         self.outlines: list[int] = catalogue["outlines"]
-        self.vectors = np.load(DATA / "concepts.npz")["vectors"].astype(np.float32)
+        # Memory-mapped float32: nothing to decompress or convert at start (cold start budget).
+        self.vectors = np.load(DATA / "concepts.npy", mmap_mode="r")
         self.bias = np.where(np.array(self.fonts) == "emoji", EMOJI_BONUS, 0.0).astype(np.float32)
         # Shorter names are the plain thing ("dog"), longer ones a variant ("dog side off").
         lengths = np.array([len(n.split()) for n in self.names], dtype=np.float32)

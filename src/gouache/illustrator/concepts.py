@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from .colours import BASIC
 from .encoder import DATA, StaticEncoder, shared_encoder
+from .loading import filled_once
 
 # A phrase whose best match scores below this is treated as "not understood" rather than drawn
 # as a random icon: the distilled encoder gives unrelated single words scores of 0.1-0.35.
@@ -216,6 +216,6 @@ def singular(phrase: str) -> str:
     return " ".join([*words[:-1], last])
 
 
-@lru_cache(maxsize=1)
+@filled_once
 def shared_index() -> ConceptIndex:
     return ConceptIndex()

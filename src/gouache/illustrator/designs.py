@@ -12,13 +12,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PIL import ImageDraw, ImageFont
+from PIL import ImageDraw
 
 from .colours import RGB, contrast_ink, luminance, mix, rgb_to_hex, shade
 from .compose import Placement
 from .concepts import Concept
 from .figures import draw_placement
 from .fonts import FONT_FILES, font_path
+from .lettering import type_font
+from .loading import FREETYPE
 from .render import Canvas
 from .scenes import Context, wave_profile
 from .styles import Style
@@ -181,13 +183,6 @@ def pattern_background(
                 canvas.circle(x, y, cell * 0.16, accents[(i + j) % len(accents)], background=True)
 
 
-def _text_font(size: int) -> ImageFont.FreeTypeFont:
-    path = font_path("emoji").with_name("NotoSans[wght].ttf")
-    font = ImageFont.truetype(str(path), size)
-    font.set_variation_by_axes([600])
-    return font
-
-
 def brand_board(
     ctx: Context, palette: list[RGB], motifs: list[Concept], style: Style, transparent: bool
 ) -> None:
@@ -238,7 +233,7 @@ def brand_board(
         elif kind == "swatches":
             n = len(colours)
             sw = cw * 0.8 / n
-            font = _text_font(max(9, int(min(sw * 0.2, ch * 0.07))))
+            label_size = max(9, int(min(sw * 0.2, ch * 0.07)))
             draw = ImageDraw.Draw(canvas.image)
             for k, colour in enumerate(colours):
                 sx = x + cw * 0.1 + k * sw
@@ -248,10 +243,12 @@ def brand_board(
                     colour if luminance(colour) < 0.97 else shade(colour, 0.05),
                 )
                 label = rgb_to_hex(colour).upper()
-                tw = draw.textlength(label, font=font)
-                draw.text(
-                    (sx + sw / 2 - tw / 2, y + ch * 0.74), label, font=font, fill=(70, 74, 86)
-                )
+                with FREETYPE:
+                    font = type_font(label_size, 600)
+                    tw = draw.textlength(label, font=font)
+                    draw.text(
+                        (sx + sw / 2 - tw / 2, y + ch * 0.74), label, font=font, fill=(70, 74, 86)
+                    )
         elif kind == "pattern":
             step = s * 0.16
             for j, yy in enumerate(np.arange(y + step * 0.7, y + ch - step * 0.3, step)):

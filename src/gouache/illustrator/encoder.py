@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import threading
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from tokenizers import Tokenizer
+
+from .loading import filled_once
 
 DATA = Path(__file__).parent / "data"
 DTYPES = {"F16": np.float16, "F32": np.float32}
@@ -83,7 +84,7 @@ class StaticEncoder:
         return self.encode([text])[0]
 
 
-@lru_cache(maxsize=1)
+@filled_once
 def shared_encoder() -> StaticEncoder:
     """One encoder per process, so its memory map and tokenizer are shared."""
     return StaticEncoder()

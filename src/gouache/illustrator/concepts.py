@@ -77,7 +77,8 @@ class ConceptIndex:
         self.codepoints: list[int] = catalogue["codepoints"]
         self.outlines: list[int] = catalogue["outlines"]
         # Memory-mapped float32: nothing to decompress or convert at start (cold start budget).
-        self.vectors = np.load(DATA / "concepts.npy", mmap_mode="r")
+        # (a plain array view of the map: np.memmap's subclass hooks cost on every product)
+        self.vectors = np.asarray(np.load(DATA / "concepts.npy", mmap_mode="r"))
         self.bias = np.where(np.array(self.fonts) == "emoji", EMOJI_BONUS, 0.0).astype(np.float32)
         # Shorter names are the plain thing ("dog"), longer ones a variant ("dog side off").
         lengths = np.array([len(n.split()) for n in self.names], dtype=np.float32)

@@ -34,13 +34,14 @@ def mapped_tensor(path: Path, name: str) -> np.ndarray:
         header = json.loads(file.read(length))
     entry = header[name]
     start, _ = entry["data_offsets"]
-    return np.memmap(
+    mapped = np.memmap(
         path,
         dtype=DTYPES[entry["dtype"]],
         mode="r",
         offset=8 + length + start,
         shape=tuple(entry["shape"]),
     )
+    return np.asarray(mapped)  # a plain array view: np.memmap's subclass hooks cost on each use
 
 
 class StaticEncoder:

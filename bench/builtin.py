@@ -4,7 +4,7 @@ measured in the same run (the machine is shared and noisy, so compare ratios, no
     python bench/builtin.py                       # all three parts, markdown tables
     python bench/builtin.py --parts request       # one part: request, memory or cold
     python bench/builtin.py --sizes 1024x1024     # the request part at one size
-    python bench/builtin.py --src /other/src      # also measure memory and cold start there
+    python bench/builtin.py --src /other/src      # also measure memory, cold start, threads there
 
 1. Request time: `BuiltinEngine.generate` (understand, draw, encode) for every size, n=1 and n=5,
    pinned to one core, against the PNG-encode floor: Pillow's encoder (compress level 1) on the
@@ -15,8 +15,14 @@ measured in the same run (the machine is shared and noisy, so compare ratios, no
 3. Cold start: a whole `gouache generate` process drawing one 1024x1024 picture in-process,
    against `python -c "import numpy, PIL.Image"`, run in turn, ratio taken pair by pair, median.
    Bytecode is cached (in a temporary folder) as it is in an installed package.
+4. Threads: images per second of one shared warm engine (1024x1024, n=1 requests) drawn by one
+   worker thread and by two at once, as `gouache serve` runs its workers; the two-thread figure
+   over the one-thread figure is how well workers overlap on this machine's cores. The ceiling
+   beside it: two single-threaded processes at once (no lock, no GIL shared) over one thread, what
+   the cores give at that moment on a shared machine. Each code runs in its own processes, rounds
+   alternating between the codes; ratios are taken within a round and their median shown.
 
-`--src` runs parts 2 and 3 a second time with another checkout's `src` first on the path (an
+`--src` runs parts 2, 3 and 4 a second time with another checkout's `src` first on the path (an
 older version, say), so a change can be shown against what came before in the same run.
 """
 
@@ -37,12 +43,15 @@ PROMPTS = [
 ]
 REPEATS = 2  # each (size, n) is timed over REPEATS x len(PROMPTS) requests
 COLD_RUNS = 9  # paired runs of the cold-start comparison (one warm-up pair not counted)
+THREAD_REQUESTS = 24  # requests per measurement of the threads part, shared among the threads
+THREAD_ROUNDS = 5
 IDLE_S = 2.0  # how long the server sits idle after /readyz before its memory is read
 ONE_DEPLOYMENT = '[deployments.dall-e-3]\nprofile = "dall-e-3"\nengine = "builtin"\n'
 # -----------------------------------------------------------------------------------------------
 
 import argparse  # noqa: E402
 import io  # noqa: E402
+import json  # noqa: E402
 import platform  # noqa: E402
 import socket  # noqa: E402
 import statistics  # noqa: E402
@@ -219,9 +228,82 @@ def cold_part(sources: dict[str, Path]) -> None:
     print()
 
 
+# -- 4. threads ------------------------------------------------------------------------------------
+
+THREADS_SCRIPT = r"""
+import json, sys, time
+from concurrent.futures import ThreadPoolExecutor
+from gouache.engines.base import ImageRequest
+from gouache.engines.builtin import BuiltinEngine
+
+prompts, total = json.loads(sys.argv[1]), int(sys.argv[2])
+counts = [int(c) for c in sys.argv[3].split(",")]
+engine = BuiltinEngine({"warm_up": True})
+engine.setup()
+for prompt in prompts:
+    engine.generate([ImageRequest(prompt, 1, "1024x1024", seed=0)])
+requests = [ImageRequest(prompts[k % len(prompts)], 1, "1024x1024", seed=k) for k in range(total)]
+rates = {}
+for threads in counts:
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda request: engine.generate([request]), requests))
+    rates[threads] = total / (time.perf_counter() - t0)
+print(json.dumps(rates))
+"""
+
+
+def _rates(src: Path, counts: str) -> dict[str, float]:
+    command = [sys.executable, "-c", THREADS_SCRIPT, json.dumps(PROMPTS), str(THREAD_REQUESTS)]
+    done = subprocess.run(
+        command + [counts], env=_env(src), capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _two_processes(src: Path) -> float:
+    """Images/s of two single-threaded processes running at once: what the machine's cores can
+    give right now with no lock and no GIL shared, the ceiling for two threads."""
+    command = [sys.executable, "-c", THREADS_SCRIPT, json.dumps(PROMPTS), str(THREAD_REQUESTS)]
+    running = [
+        subprocess.Popen(command + ["1"], env=_env(src), stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    return sum(json.loads(p.communicate()[0].strip().splitlines()[-1])["1"] for p in running)
+
+
+def threads_part(sources: dict[str, Path]) -> None:
+    print("### Throughput of one shared engine: 1 and 2 worker threads, 1024x1024 n=1")
+    print()
+    print(
+        "| code | 1 thread, best (images/s) | 2 threads, best (images/s) "
+        "| 2 threads / 1 thread, median of rounds | ceiling: 2 processes / 1 thread, median |"
+    )
+    print("|---|---|---|---|---|")
+    best: dict[str, dict[str, float]] = {label: {} for label in sources}
+    ratios: dict[str, dict[str, list[float]]] = {
+        label: {"2": [], "processes": []} for label in sources
+    }
+    for _ in range(THREAD_ROUNDS):
+        for label, src in sources.items():
+            rates = _rates(src, "1,2")
+            rates["processes"] = _two_processes(src)
+            for key, rate in rates.items():
+                best[label][key] = max(best[label].get(key, 0.0), rate)
+            for key in ("2", "processes"):  # paired with the one-thread figure of the same round
+                ratios[label][key].append(rates[key] / rates["1"])
+    for label, rates in best.items():
+        print(
+            f"| {label} | {rates['1']:.1f} | {rates['2']:.1f} "
+            f"| {statistics.median(ratios[label]['2']):.2f}x "
+            f"| {statistics.median(ratios[label]['processes']):.2f}x |"
+        )
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--parts", nargs="+", default=["request", "memory", "cold"])
+    parser.add_argument("--parts", nargs="+", default=["request", "memory", "cold", "threads"])
     parser.add_argument("--src", type=Path, help="another checkout's src folder to compare with")
     parser.add_argument("--sizes", nargs="+", default=SIZES, help="sizes for the request part")
     args = parser.parse_args()
@@ -234,6 +316,8 @@ def main() -> None:
         memory_part(sources)
     if "cold" in args.parts:
         cold_part(sources)
+    if "threads" in args.parts:
+        threads_part(sources)
     if "request" in args.parts:
         request_part(args.sizes)  # last: it pins this process to one core
 

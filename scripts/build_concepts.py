@@ -10,7 +10,8 @@ Run in the main virtualenv after scripts/distill_encoder.py:
 
     python scripts/build_concepts.py
 
-Outputs: src/gouache/illustrator/data/concepts.json and concepts.npz.
+Outputs: src/gouache/illustrator/data/concepts.json and concepts.npy (float32, uncompressed, so
+that serving memory-maps it instead of decompressing and converting it at start).
 """
 
 from __future__ import annotations
@@ -223,7 +224,8 @@ def emoji_entries() -> list[tuple[str, str, int, int]]:
 def main() -> None:
     entries = mdi_entries() + emoji_entries()
     encoder = StaticEncoder()
-    vectors = encoder.encode([text for text, *_ in entries]).astype(np.float16)
+    # Rounded through float16 (the precision the encoder's matrix has), stored as float32.
+    vectors = encoder.encode([text for text, *_ in entries]).astype(np.float16).astype(np.float32)
     DATA.mkdir(parents=True, exist_ok=True)
     catalogue = {
         "about": "Drawable concepts: name, font key, codepoint, outline codepoint (0 = none). "
@@ -234,7 +236,7 @@ def main() -> None:
         "outlines": [e[3] for e in entries],
     }
     (DATA / "concepts.json").write_text(json.dumps(catalogue, separators=(",", ":")))
-    np.savez_compressed(DATA / "concepts.npz", vectors=vectors)
+    np.save(DATA / "concepts.npy", vectors)
     counts = {key: sum(1 for e in entries if e[1] == key) for key in ("mdi", "emoji")}
     print(json.dumps({"concepts": len(entries), **counts}))
 

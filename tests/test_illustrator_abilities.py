@@ -447,3 +447,49 @@ def test_every_new_design_draws_at_any_size_style_and_transparency(
     if transparent and size[0] > 16:
         alpha = np.asarray(image)[..., 3]
         assert 0.01 < (alpha > 0).mean() < 1.0  # something drawn, and not a filled rectangle
+
+
+PALETTE = [(0x3B, 0x24, 0x18), (0xC8, 0x55, 0x3D), (0xF4, 0xE9, 0xD8), (0x58, 0x8B, 0x8B)]
+STATED = "in #3b2418, #c8553d, #f4e9d8 and #588b8b"
+
+
+def share_near(image: np.ndarray, colour: tuple[int, int, int], within: float = 20.0) -> float:
+    rgb = image[..., :3].reshape(-1, 3).astype(int)
+    return float((np.sqrt(((rgb - np.array(colour)) ** 2).sum(axis=1)) < within).mean())
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("size", [(1792, 1024), (1024, 1024), (1024, 1792)])
+def test_every_stated_colour_shows_on_a_banner(illustrator, seed, size) -> None:
+    prompt = f"a banner for a coffee roastery with space for text, flat style, {STATED}"
+    image = np.asarray(illustrator.draw(prompt, width=size[0], height=size[1], seed=seed).image)
+    for colour in PALETTE:
+        assert share_near(image, colour) > 0.01, (colour, seed, size)
+
+
+def test_a_product_without_a_colour_of_its_own_wears_the_stated_palette(illustrator) -> None:
+    prompt = f"a simple icon of a coffee roastery on a plain white background, flat style, {STATED}"
+    worn = set()
+    for seed in range(1, 7):
+        sketch = sketch_of(prompt, seed=seed)
+        (mug,) = sketch.placements
+        assert mug.colour in PALETTE, mug.colour  # not coffee brown
+        worn.add(mug.colour)
+        image = np.asarray(illustrator.draw(prompt, width=512, height=512, seed=seed).image)
+        shown = [c for c in PALETTE if share_near(image, c) > 0.01]
+        assert len(shown) >= 2, (seed, shown)  # the mug and the shape behind it
+    assert len(worn) >= 2  # drafts take different colours of the palette
+
+
+def test_a_thing_with_its_own_named_colour_keeps_it_in_a_palette() -> None:
+    sketch = sketch_of("a green mug on a white background, flat style, in #3b2418 and #c8553d")
+    (mug,) = sketch.placements
+    r, g, b = mug.colour
+    assert g > r and g > b, mug.colour
+
+
+def test_plants_in_a_room_stay_green_under_a_brand_palette() -> None:
+    sketch = sketch_of("a potted plant in an office, in navy and coral")
+    (plant,) = sketch.placements
+    r, g, b = plant.colour
+    assert g > r and g > b, plant.colour

@@ -1,9 +1,9 @@
 """The built-in engine: a thin adapter over `gouache.illustrator`, which draws offline on a CPU.
 
 One instance serves every deployment and worker thread (`shared`): the illustrator's index,
-encoder and glyph caches are loaded and warmed once per process. The illustrator does not promise
-to be thread-safe, so drawing goes through one lock; encoding, about as long as drawing, runs
-outside it, so workers still overlap on a machine with more than one core.
+encoder and glyph caches are loaded and warmed once per process. The illustrator is thread-safe
+(what its threads share is loaded once and then only read; font use is serialised inside it), so
+worker threads draw and encode at the same time, with no engine-wide lock.
 """
 
 from __future__ import annotations
@@ -17,11 +17,6 @@ from gouache.engines.base import Engine, GeneratedImage, ImageRequest, Preview, 
 from gouache.engines.encoding import encode_image, media_type
 
 WARM_UP_PROMPT = "a red apple on a table"
-
-# Module-wide, not per instance: the illustrator's caches are module-wide too, and two instances
-# (deployments with different options) must not draw at the same time either.
-_DRAWING = threading.Lock()
-
 
 class BuiltinEngine(Engine):
     """Options: `warm_up` (default true) draws one small picture in `setup()` so that the first
@@ -47,10 +42,9 @@ class BuiltinEngine(Engine):
             from gouache.illustrator import Illustrator
 
             illustrator = Illustrator()
-            with _DRAWING:
-                illustrator.load()
-                if self.warm_up:
-                    illustrator.draw(WARM_UP_PROMPT, width=256, height=256, seed=0)
+            illustrator.load()
+            if self.warm_up:
+                illustrator.draw(WARM_UP_PROMPT, width=256, height=256, seed=0)
             self._illustrator = illustrator
 
     def generate(
@@ -76,8 +70,7 @@ class BuiltinEngine(Engine):
                 if previews is not None:
                     previews(Preview(position, index, partial, progress, picture))
 
-            with _DRAWING:  # edits draw with the shared illustrator too
-                result = builtin_edits.draw(self._illustrator, request, index, preview)
+            result = builtin_edits.draw(self._illustrator, request, index, preview)
             data = encode_image(result.image, request.output_format, request.output_compression)
             images.append(
                 GeneratedImage(
@@ -91,17 +84,14 @@ class BuiltinEngine(Engine):
     def _generate_one(self, request: ImageRequest) -> list[GeneratedImage]:
         images = []
         for index in range(request.n):
-            with _DRAWING:
-                drawing = self._illustrator.draw(
-                    request.prompt,
-                    width=request.width,
-                    height=request.height,
-                    seed=request.seed + index,
-                    style=request.style
-                    if request.style not in (None, "vivid", "natural")
-                    else None,
-                    transparent=request.background == "transparent",
-                )
+            drawing = self._illustrator.draw(
+                request.prompt,
+                width=request.width,
+                height=request.height,
+                seed=request.seed + index,
+                style=request.style if request.style not in (None, "vivid", "natural") else None,
+                transparent=request.background == "transparent",
+            )
             data = encode_image(drawing.image, request.output_format, request.output_compression)
             images.append(
                 GeneratedImage(

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import math
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from .colours import RGB, luminance, mix, shade
+from .loading import filled_once
 from .render import Canvas
 
 SERIES = [(37, 99, 235), (16, 185, 129), (249, 115, 22), (236, 72, 153), (234, 179, 8)]
@@ -200,7 +200,7 @@ def pie_chart(
         start += float(weights[k]) * 360.0
 
 
-@lru_cache(maxsize=1)
+@filled_once
 def world_outline() -> dict:
     return json.loads((Path(__file__).parent / "data" / "world.json").read_text(encoding="utf-8"))
 

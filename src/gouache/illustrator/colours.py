@@ -14,9 +14,9 @@ import colorsys
 import difflib
 import json
 import re
-from functools import lru_cache
 
 from .encoder import DATA
+from .loading import filled_once
 
 RGB = tuple[int, int, int]
 
@@ -82,7 +82,7 @@ BASIC = {
 }
 
 
-@lru_cache(maxsize=1)
+@filled_once
 def colour_table() -> dict[str, RGB]:
     """Every known name -> RGB. XKCD spellings first (survey colours look natural: xkcd "red"
     is #e50000, not the CSS #ff0000), CSS fills in the rest ("crimson", "navy", "darkorange")."""

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from .colours import BASIC
 from .encoder import DATA, StaticEncoder, shared_encoder
+from .loading import filled_once
 
 # A phrase whose best match scores below this is treated as "not understood" rather than drawn
 # as a random icon: the distilled encoder gives unrelated single words scores of 0.1-0.35.
@@ -76,7 +76,9 @@ class ConceptIndex:
         self.fonts: list[str] = catalogue["fonts"]
         self.codepoints: list[int] = catalogue["codepoints"]
         self.outlines: list[int] = catalogue["outlines"]
-        self.vectors = np.load(DATA / "concepts.npz")["vectors"].astype(np.float32)
+        # Memory-mapped float32: nothing to decompress or convert at start (cold start budget).
+        # (a plain array view of the map: np.memmap's subclass hooks cost on every product)
+        self.vectors = np.asarray(np.load(DATA / "concepts.npy", mmap_mode="r"))
         self.bias = np.where(np.array(self.fonts) == "emoji", EMOJI_BONUS, 0.0).astype(np.float32)
         # Shorter names are the plain thing ("dog"), longer ones a variant ("dog side off").
         lengths = np.array([len(n.split()) for n in self.names], dtype=np.float32)
@@ -215,6 +217,6 @@ def singular(phrase: str) -> str:
     return " ".join([*words[:-1], last])
 
 
-@lru_cache(maxsize=1)
+@filled_once
 def shared_index() -> ConceptIndex:
     return ConceptIndex()

@@ -12,22 +12,29 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PIL import ImageDraw, ImageFont
+from PIL import ImageDraw
 
 from .colours import RGB, contrast_ink, luminance, mix, rgb_to_hex, shade
 from .compose import Placement
 from .concepts import Concept
 from .figures import draw_placement
 from .fonts import FONT_FILES, font_path
+from .lettering import type_font
+from .loading import FREETYPE
 from .render import Canvas
 from .scenes import Context, wave_profile
 from .styles import Style
 
 
 def abstract_background(
-    ctx: Context, palette: list[RGB], keep_clear: bool
+    ctx: Context, palette: list[RGB], keep_clear: bool, stated: int = 0
 ) -> tuple[float, float, float, float]:
-    """A gradient field with soft shapes at the edges. Returns the calm area (for a title)."""
+    """A gradient field with soft shapes at the edges. Returns the calm area (for a title).
+
+    `stated`: how many of the palette's first colours the prompt named. The field is the first
+    colour and the two blobs the next two; a fourth and fifth named colour become the waves along
+    the bottom, in full, so that every named colour can be seen. Otherwise the waves are a
+    translucent echo of the last accent."""
     canvas, rng, w, h = ctx.canvas, ctx.rng, ctx.w, ctx.h
     base = ctx.c(ctx.background or palette[0])
     accents = [ctx.c(c) for c in palette[1:]] or [shade(base, -0.4), shade(base, 0.3)]
@@ -44,6 +51,20 @@ def abstract_background(
     )
     if w == h:
         clear = (w * 0.08, h * 0.2, w * 0.62, h * 0.62)
+    rest = accents[2 : max(2, stated - 1)]  # the named colours the blobs leave out
+
+    def waves() -> None:
+        """A wave band along the bottom: named colours in full, or an echo of the last accent."""
+        band = accents[-1]
+        back, back_opacity = (rest[1], 1.0) if len(rest) > 1 else (band, 0.55)
+        front = rest[0] if rest else mix(band, base, 0.3)
+        canvas.skyline(
+            wave_profile(ctx, h * rng.uniform(0.84, 0.9), h * 0.03, 1.2), back, opacity=back_opacity
+        )
+        canvas.skyline(wave_profile(ctx, h * rng.uniform(0.9, 0.95), h * 0.025, 0.9), front)
+
+    if rest:
+        waves()  # named colours go under the blobs, so that neither hides the other
     # Large blobs hanging off two corners.
     corners = [(w, 0), (0, h), (w, h), (0, 0)]
     if keep_clear:
@@ -62,19 +83,12 @@ def abstract_background(
             y + rng.uniform(-0.1, 0.1) * short,
             r,
             colour,
-            opacity=0.9,
+            opacity=1.0 if k + 2 <= stated else 0.9,  # a named colour is shown as named
             background=True,
         )
         canvas.ring(x, y, r * 1.35, short * 0.012, colour, opacity=0.6, background=True)
-    # A wave band along the bottom.
-    if rng.random() < 0.7:
-        band = accents[-1]
-        canvas.skyline(
-            wave_profile(ctx, h * rng.uniform(0.84, 0.9), h * 0.03, 1.2), band, opacity=0.55
-        )
-        canvas.skyline(
-            wave_profile(ctx, h * rng.uniform(0.9, 0.95), h * 0.025, 0.9), mix(band, base, 0.3)
-        )
+    if not rest and rng.random() < 0.7:
+        waves()
     # A grid of dots near a free corner, the small accent designers like.
     dot = mix(accents[0], (255, 255, 255), 0.3) if luminance(base) < 0.5 else shade(accents[0], 0.1)
     gx = w * (0.72 if wide else 0.1) if keep_clear else w * rng.uniform(0.08, 0.7)
@@ -169,13 +183,6 @@ def pattern_background(
                 canvas.circle(x, y, cell * 0.16, accents[(i + j) % len(accents)], background=True)
 
 
-def _text_font(size: int) -> ImageFont.FreeTypeFont:
-    path = font_path("emoji").with_name("NotoSans[wght].ttf")
-    font = ImageFont.truetype(str(path), size)
-    font.set_variation_by_axes([600])
-    return font
-
-
 def brand_board(
     ctx: Context, palette: list[RGB], motifs: list[Concept], style: Style, transparent: bool
 ) -> None:
@@ -226,7 +233,7 @@ def brand_board(
         elif kind == "swatches":
             n = len(colours)
             sw = cw * 0.8 / n
-            font = _text_font(max(9, int(min(sw * 0.2, ch * 0.07))))
+            label_size = max(9, int(min(sw * 0.2, ch * 0.07)))
             draw = ImageDraw.Draw(canvas.image)
             for k, colour in enumerate(colours):
                 sx = x + cw * 0.1 + k * sw
@@ -236,10 +243,12 @@ def brand_board(
                     colour if luminance(colour) < 0.97 else shade(colour, 0.05),
                 )
                 label = rgb_to_hex(colour).upper()
-                tw = draw.textlength(label, font=font)
-                draw.text(
-                    (sx + sw / 2 - tw / 2, y + ch * 0.74), label, font=font, fill=(70, 74, 86)
-                )
+                with FREETYPE:
+                    font = type_font(label_size, 600)
+                    tw = draw.textlength(label, font=font)
+                    draw.text(
+                        (sx + sw / 2 - tw / 2, y + ch * 0.74), label, font=font, fill=(70, 74, 86)
+                    )
         elif kind == "pattern":
             step = s * 0.16
             for j, yy in enumerate(np.arange(y + step * 0.7, y + ch - step * 0.3, step)):

@@ -50,6 +50,7 @@ def quantize_size(size: float) -> int:
 
 @lru_cache(maxsize=256)
 def glyph_font(key: str, size: int, bold: bool = True) -> ImageFont.FreeTypeFont:
+    """The glyph font at a pixel size; call and use it holding `loading.FREETYPE`."""
     font = ImageFont.truetype(str(font_path(key)), size)
     if key == "emoji":
         # The variable Noto Emoji font: a heavier stroke reads better at illustration sizes.

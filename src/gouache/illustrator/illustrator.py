@@ -162,6 +162,7 @@ class Sketch:
         self.purpose = plan.purpose
         self.clear: tuple[float, float, float, float] | None = None
         self.counter_later: tuple[dict, float, tuple[float, float]] | None = None
+        self.field: RGB | None = None  # the colour of an abstract background, once drawn
 
     def choose_palette(self) -> list[RGB]:
         plan = self.plan
@@ -190,10 +191,15 @@ class Sketch:
 
     def subject_colours(self) -> list[list[RGB]]:
         out = []
-        accents = [c for c in self.palette if 0.12 < luminance(c) < 0.85] or self.palette
+        dress = self.palette_dresses_things()
+        # Where a stated palette dresses things, only its own colours do, not the tints of them.
+        source = list(self.plan.palette) if dress else self.palette
+        accents = [c for c in source if 0.12 < luminance(c) < 0.85] or source
         floor = self.stage.floor_colour if self.stage is not None else (255, 255, 255)
         if self.plan.background is not None:
             floor = self.plan.background
+        elif self.field is not None:
+            floor = self.field  # things on a slide's colour field stand out from that field
         # Prefer the palette colours that stand out from the ground they will stand on.
         dark_scene = self.plan.time == "night" or self.style.dark or self.plan.setting == "space"
 
@@ -202,9 +208,14 @@ class Sketch:
             return colours.distance(c, floor) - penalty
 
         accents = sorted(accents, key=lambda c: -standout(c))[:3]
+        # A colour that all but vanishes on its ground is no colour for a thing standing there.
+        accents = [c for c in accents if colours.distance(c, floor) > 48] or accents
         offset = int(self.rng.integers(len(accents)))
         for g, subject in enumerate(self.plan.subjects):
-            wanted = subject.colours or natural_colour(self.concepts[g])
+            # On a product shot, an icon or a colour field a stated palette dresses every thing
+            # without a colour of its own: a mug "in #3b2418 and #c8553d" takes the palette, not
+            # coffee brown. In a room or a landscape, plants stay green. A named colour is kept.
+            wanted = subject.colours or ([] if dress else natural_colour(self.concepts[g]))
             if not wanted:
                 wanted = [accents[(g + offset) % len(accents)]]
             tint = self.style.tint
@@ -230,11 +241,14 @@ class Sketch:
             props = not self.transparent and not plan.surface
         elif self.purpose == "slide":
             self.clear = (
-                abstract_background(ctx, self.palette, keep_clear=True)
+                abstract_background(ctx, self.palette, keep_clear=True, stated=len(plan.palette))
                 if not self.transparent
                 else None
             )
+            if not self.transparent:
+                self.field = ctx.c(ctx.background or self.palette[0])
             if plan.setting not in (None, "gradient", "pattern", "studio") and not self.transparent:
+                self.field = None
                 self.stage = draw_setting(ctx, plan.setting)
                 self.clear = (w * 0.06, h * 0.12, w * 0.55, h * 0.5)
             else:
@@ -248,7 +262,7 @@ class Sketch:
             return
         elif self.purpose == "abstract":
             if not self.transparent:
-                abstract_background(ctx, self.palette, keep_clear=False)
+                abstract_background(ctx, self.palette, keep_clear=False, stated=len(plan.palette))
             self.stage = Stage(h * 0.7, h * 0.1, h * 0.4)
             return
         else:
@@ -373,6 +387,9 @@ class Sketch:
         base = self.stage.floor_colour
         strength = 0.07 if luminance(base) > 0.8 else 0.25 if luminance(base) > 0.2 else 0.12
         tint = mix(base, self.style.tint(accent), strength)
+        stated = self.backdrop_from_palette()
+        if stated is not None:
+            tint = stated  # a stated palette shows in full behind the product, not as a whisper
         # Neighbouring drafts, and drafts three apart (which share a placement), take different
         # props; the //3 term keeps them out of step with the mirroring (every other draft).
         variant = (2 * self.draft + self.draft // 3) % 4
@@ -401,6 +418,8 @@ class Sketch:
             c.rounded_rect((ax - rx, top, ax + rx, ground), rx, tint, background=True)
         elif variant == 2:
             podium = shade(base, 0.06) if luminance(base) > 0.3 else shade(base, -0.15)
+            if stated is not None:
+                podium = stated
             top = ground - size * 0.035
             rx, depth, lip = half * 1.1, size * 0.18, size * 0.064
             c.rect((cx - rx, top, cx + rx, top + depth), shade(podium, 0.05), background=True)
@@ -416,6 +435,24 @@ class Sketch:
             ax = inside(cx, radius * 1.18)
             c.circle(ax, centre, radius, tint, opacity=0.9, background=True)
             c.ring(ax, centre, radius * 1.18, max(2.0, size * 0.012), tint, background=True)
+
+    def palette_dresses_things(self) -> bool:
+        """Whether a stated palette replaces things' natural colours: in designs (a product
+        shot, an icon, a slide's colour field), not in a drawn place (a room, a landscape)."""
+        if not self.plan.palette:
+            return False
+        return self.field is not None or self.purpose in ("product", "brand", "pattern")
+
+    def backdrop_from_palette(self) -> RGB | None:
+        """The stated palette colour a product's backdrop shape takes: one the things do not
+        wear, a different one from draft to draft, so a set of drafts shows the whole palette.
+        None when the prompt states no palette (the backdrop is then a pale tint)."""
+        worn = {p.colour for p in self.placements}
+        unused = [self.style.tint(c) for c in self.plan.palette]
+        unused = [c for c in unused if c not in worn] or unused
+        if not unused:
+            return None
+        return unused[self.draft % len(unused)]
 
     def hold(self, placement: Placement, prop: Concept, at: str, floor: RGB) -> None:
         """What a figure holds (at its hand: a tablet, a briefcase) or anyone wears (on the

@@ -13,11 +13,13 @@ from PIL import ImageDraw, ImageFont
 
 from .colours import RGB
 from .fonts import font_path
+from .loading import FREETYPE
 from .render import Canvas
 
 
 @lru_cache(maxsize=64)
 def type_font(size: int, weight: int = 760) -> ImageFont.FreeTypeFont:
+    """The type at a size and weight; call and use it holding `FREETYPE`."""
     path = font_path("emoji").with_name("NotoSans[wght].ttf")
     font = ImageFont.truetype(str(path), max(6, size))
     font.set_variation_by_axes([weight])
@@ -27,8 +29,8 @@ def type_font(size: int, weight: int = 760) -> ImageFont.FreeTypeFont:
 def fitted_size(text: str, width: float, height: float) -> int:
     """The largest whole pixel size at which `text` fits in width x height."""
     size = max(6, int(height))
-    probe = type_font(100)
-    left, top, right, bottom = probe.getbbox(text)
+    with FREETYPE:
+        left, top, right, bottom = type_font(100).getbbox(text)
     ratio_w = (right - left) / 100.0 or 1.0
     ratio_h = (bottom - top) / 100.0 or 1.0
     size = int(min(width / ratio_w, height / ratio_h))
@@ -46,14 +48,15 @@ def set_line(
     """Set one line of type as large as fits in `box`; returns the ink box it covers."""
     x0, y0, x1, y1 = box
     size = fitted_size(text, x1 - x0, y1 - y0)
-    font = type_font(size, weight)
-    left, top, right, bottom = font.getbbox(text)
-    tw, th = right - left, bottom - top
-    x = x0 - left if align == "left" else (x0 + x1) / 2 - tw / 2 - left
-    y = (y0 + y1) / 2 - th / 2 - top
-    ImageDraw.Draw(canvas.image).text((x, y), text, font=font, fill=colour)
-    if canvas.alpha is not None:
-        ImageDraw.Draw(canvas.alpha).text((x, y), text, font=font, fill=255)
+    with FREETYPE:
+        font = type_font(size, weight)
+        left, top, right, bottom = font.getbbox(text)
+        tw, th = right - left, bottom - top
+        x = x0 - left if align == "left" else (x0 + x1) / 2 - tw / 2 - left
+        y = (y0 + y1) / 2 - th / 2 - top
+        ImageDraw.Draw(canvas.image).text((x, y), text, font=font, fill=colour)
+        if canvas.alpha is not None:
+            ImageDraw.Draw(canvas.alpha).text((x, y), text, font=font, fill=255)
     return x + left, y + top, x + right, y + bottom
 
 

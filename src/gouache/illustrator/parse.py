@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
@@ -50,6 +49,7 @@ from .lexicon import (
     WEARABLES,
     WEATHER,
 )
+from .loading import filled_once
 from .prepare import prepare
 
 TIMES = {"sunrise", "sunset", "night"}
@@ -627,7 +627,7 @@ class _Reader:
         return plan
 
 
-@lru_cache(maxsize=1)
+@filled_once
 def _setting_vectors() -> tuple[list[str], np.ndarray]:
     encoder = shared_index().encoder
     keys = list(SETTING_PROBES)
@@ -657,7 +657,7 @@ def natural_setting(concept: Concept) -> str | None:
     return keys[best] if scores[best] >= bar else None
 
 
-@lru_cache(maxsize=1)
+@filled_once
 def _outdoor_vectors() -> np.ndarray:
     return shared_index().encoder.encode(OUTDOOR_PROBES)
 

@@ -11,7 +11,6 @@ picture under ~60 ms on one core.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -20,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from .colours import RGB
 from .fonts import glyph_font, quantize_size
+from .loading import FREETYPE, LockedLRU
 
 SUPERSAMPLE = 3
 
@@ -285,19 +285,8 @@ class Canvas:
         return small, margin
 
 
-class _LRU(OrderedDict):
-    def __init__(self, limit: int) -> None:
-        super().__init__()
-        self.limit = limit
-
-    def remember(self, key: object, value: object) -> None:
-        self[key] = value
-        if len(self) > self.limit:
-            self.popitem(last=False)
-
-
-_GLYPHS = _LRU(512)
-_SILHOUETTES = _LRU(256)
+_GLYPHS = LockedLRU(512)
+_SILHOUETTES = LockedLRU(256)
 
 
 def glyph_mask(font: str, codepoint: int, size: int) -> Image.Image:
@@ -306,10 +295,11 @@ def glyph_mask(font: str, codepoint: int, size: int) -> Image.Image:
     cached = _GLYPHS.get(key)
     if cached is not None:
         return cached
-    face = glyph_font(font, size)
-    left, top, right, bottom = face.getbbox(chr(codepoint))
-    mask = Image.new("L", (max(1, right - left), max(1, bottom - top)), 0)
-    ImageDraw.Draw(mask).text((-left, -top), chr(codepoint), font=face, fill=255)
+    with FREETYPE:
+        face = glyph_font(font, size)
+        left, top, right, bottom = face.getbbox(chr(codepoint))
+        mask = Image.new("L", (max(1, right - left), max(1, bottom - top)), 0)
+        ImageDraw.Draw(mask).text((-left, -top), chr(codepoint), font=face, fill=255)
     _GLYPHS.remember(key, mask)
     return mask
 

@@ -18,6 +18,7 @@ from gouache.engines.encoding import encode_image, media_type
 
 WARM_UP_PROMPT = "a red apple on a table"
 
+
 class BuiltinEngine(Engine):
     """Options: `warm_up` (default true) draws one small picture in `setup()` so that the first
     request does not pay for loading fonts and glyphs; a one-shot run turns it off."""

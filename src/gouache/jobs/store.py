@@ -66,12 +66,24 @@ operations = Table(
     Column("worker", String(64)),
     # the API key's name (its tenant); "" when the server has no keys
     Column("tenant", String(64), nullable=False, default="", server_default=""),
+    # the claim's lease: its worker's heartbeats push it forward; once past, anyone may claim
+    Column("lease_until", Float),
+    Column("claimed_at", Float),
     Index("ix_operations_queue", "status", "deployment", "created_at"),
     Index("ix_operations_expires", "expires"),
     # the sweeper's index: expired rows of a given status, without touching the rest of history
     Index("ix_operations_status_expires", "status", "expires"),
     Index("ix_operations_user", "user", "created"),
 )
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("until", Float, nullable=False),
+)
+"""Cluster-wide roles one node at a time holds (the expiry sweeper), each until `until`."""
 
 
 @dataclass(frozen=True)

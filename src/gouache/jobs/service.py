@@ -8,6 +8,12 @@ writes have separate pools, so writes stuck behind a lock never delay a poll.
 
 Every operation belongs to a tenant (the name of the API key that created it); reads and deletes
 of another tenant's operation answer 404 exactly as for an id that never existed.
+
+The same object serves one machine and a cluster. With `no_workers` it is an API-only node: it
+queues operations that `gouache worker` processes run. On PostgreSQL it listens for the
+notifications the store sends, so a synchronous request answers as soon as its operation finishes
+on any worker, and a submit on any node wakes idle workers everywhere. The expiry sweep runs on one
+node at a time, the one holding the `sweeper` lease.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ import contextlib
 import functools
 import logging
 import math
+import os
 import secrets
+import socket
 import time
 import uuid
 from collections import defaultdict
@@ -34,11 +42,25 @@ from gouache.errors import (
     StorageError,
     TooManyRequests,
 )
+from gouache.jobs.database import default_url
 from gouache.jobs.datadir import lock_data_dir, make_private, unlock_data_dir
 from gouache.jobs.faults import storage_error
-from gouache.jobs.runner import MAX_ATTEMPTS, PROBE_ID, WorkerPool
+from gouache.jobs.runner import (
+    LISTENING_POLL_S,
+    MAX_ATTEMPTS,
+    PROBE_ID,
+    WorkerPool,
+    dead_local_workers,
+)
 from gouache.jobs.states import FINISHED, Status
-from gouache.jobs.store import Operation, OperationStore
+from gouache.jobs.store import (
+    DELETED_CHANNEL,
+    FINISHED_CHANNEL,
+    SUBMITTED_CHANNEL,
+    Operation,
+    OperationStore,
+)
+from gouache.jobs.wakeups import Listener
 from gouache.metrics import Metrics
 from gouache.settings import Settings
 from gouache.storage import image_store_for
@@ -53,6 +75,7 @@ SWEEP_BATCH = 500
 # listing the image folder costs as much as there are live operations: once an hour is plenty for
 # what only a crash leaves behind
 RECONCILE_INTERVAL_S = 3600.0
+SWEEPER_LEASE = "sweeper"
 
 __all__ = ["MAX_ATTEMPTS", "OperationService"]
 
@@ -64,20 +87,35 @@ class OperationService:
         deployments: dict[str, Deployment],
         metrics: Metrics,
         on_fatal: Callable[[str], None] = lambda _msg: None,
+        *,
+        workers: bool | None = None,
+        worker_deployments: dict[str, Deployment] | None = None,
     ) -> None:
+        """`workers` (default: not `settings.no_workers`) runs engines in this process, for
+        `worker_deployments` (default: all of `deployments`)."""
         self.settings = settings
         self.deployments = deployments
         self.metrics = metrics
+        self.runs_workers = (not settings.no_workers) if workers is None else workers
         data_dir = Path(settings.data_dir)
         make_private(data_dir)
+        # one machine, one process: the data dir's own SQLite file, which `serve.lock` guards
+        self.single_node = not settings.database
         self.store = OperationStore(
-            data_dir / "gouache.db", busy_timeout_s=settings.store_busy_timeout_s
+            settings.database or default_url(data_dir),
+            busy_timeout_s=settings.store_busy_timeout_s,
+            lease_s=settings.lease_s,
+            max_attempts=settings.max_attempts,
         )
+        self.store.finished_hook = self._finished
+        self.node = f"{socket.gethostname()[:40]}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
         self.images = image_store_for(settings)
         self.pool = WorkerPool(
             self.store,
             self.images,
-            deployments,
+            (worker_deployments if worker_deployments is not None else deployments)
+            if self.runs_workers
+            else {},
             metrics,
             on_finished=self._finished,
             on_fatal=on_fatal,
@@ -90,33 +128,64 @@ class OperationService:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._locked = False
         self._reconciled_at: float | None = None
+        self.listener: Listener | None = None
+        if not self.store.is_sqlite:
+            self.listener = Listener(
+                self.store.url,
+                {
+                    SUBMITTED_CHANNEL: self.pool.notify,
+                    FINISHED_CHANNEL: self._finished,
+                    DELETED_CHANNEL: self._deleted_elsewhere,
+                },
+                on_reconnect=self._recheck,
+            )
+            self.pool.poll_s = LISTENING_POLL_S
         metrics.watch_store(self.store.count_unfinished_by_status)
 
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
-        """Take the data dir's lock, settle what a previous run left, then start the workers."""
+        """Settle what a previous run left, start listening, then start the workers.
+
+        On one machine (the data dir's own database) the server holds `serve.lock`, so a second
+        `gouache serve` on the same data dir fails fast, and operations of deployments removed
+        from the config are failed. Whatever the backend, leases of workers whose process has
+        died on this host are ended at once, so their operations run again without waiting for
+        the lease to lapse."""
         self._loop = loop
-        lock_data_dir(Path(self.settings.data_dir), for_workers=True)
-        self._locked = True
-        requeued, failed = self.store.requeue_running(MAX_ATTEMPTS)
-        if requeued or failed:
-            log.warning(
-                "restart: %d interrupted operations queued again, %d given up", requeued, failed
-            )
-        removed = self.store.fail_unknown_deployments(self.deployments)
-        for name, count in removed.items():
-            log.warning(
-                "restart: %d queued operations of deployment %r failed: it is no longer in the "
-                "config",
-                count,
-                name,
-            )
-        self.pool.start()
-        for name in self.store.deployments_with_work():
-            self.pool.notify(name)
+        if self.runs_workers and self.single_node:
+            lock_data_dir(Path(self.settings.data_dir), for_workers=True)
+            self._locked = True
+        if self.runs_workers:
+            dead = dead_local_workers(self.store.running_workers())
+            if dead:
+                lapsed = self.store.lapse_leases(dead)
+                log.warning(
+                    "restart: %d operations of %d stopped workers of this host can be claimed "
+                    "again",
+                    lapsed,
+                    len(dead),
+                )
+        if self.single_node:
+            removed = self.store.fail_unknown_deployments(self.deployments)
+            for name, count in removed.items():
+                log.warning(
+                    "restart: %d queued operations of deployment %r failed: it is no longer in "
+                    "the config",
+                    count,
+                    name,
+                )
+        if self.listener is not None:
+            self.listener.start()
+            self.listener.wait_listening(10)
+        if self.runs_workers:
+            self.pool.start()
+            for name in self.store.deployments_with_work():
+                self.pool.notify(name)
 
     def stop(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
         self.pool.stop()
         self._reads.shutdown(wait=True, cancel_futures=True)
         self._writes.shutdown(wait=True, cancel_futures=True)
@@ -127,7 +196,7 @@ class OperationService:
 
     @property
     def ready(self) -> bool:
-        return self.pool.ready
+        return self.pool.ready or not self.runs_workers
 
     def faults(self) -> dict[str, dict[str, Any]]:
         """Deployments that cannot make progress now, with the reason (for /readyz)."""
@@ -190,7 +259,8 @@ class OperationService:
             params=record,
             tenant=tenant,
         )
-        self.pool.notify(deployment.name)
+        if self.store.is_sqlite:  # PostgreSQL: the insert's NOTIFY wakes workers on every node
+            self.pool.notify(deployment.name)
         return operation
 
     def retry_after(self, depth: int) -> int:
@@ -323,6 +393,15 @@ class OperationService:
             return
         self._call_on_loop(operation_id)
 
+    def _deleted_elsewhere(self, operation_id: str) -> None:
+        """Another node deleted an operation (a hook for caches of finished operations)."""
+
+    def _recheck(self) -> None:
+        """After notifications may have been lost: wake workers and every waiting request."""
+        self.pool.notify_all()
+        for operation_id in list(self._waiters):
+            self._finished(operation_id)
+
     def _faulted(self, deployment: str) -> None:
         """Called from a worker thread: wake the waiters of that deployment to give up."""
         if self._loop is None:
@@ -354,6 +433,9 @@ class OperationService:
         Images go first, then the batch is marked deleted in one transaction: a crash in between
         leaves expired operations whose images are gone, which the next sweep marks deleted."""
         now = int(time.time()) if now is None else now
+        hold = max(60.0, self.settings.sweep_interval_s * 3)
+        if not self.store.hold_lease(SWEEPER_LEASE, self.node, hold):
+            return 0  # another node sweeps; this one takes over if that one stops renewing
         removed = 0
         while ids := self.store.expired(now, limit=SWEEP_BATCH):
             gone = []

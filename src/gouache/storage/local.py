@@ -71,9 +71,9 @@ class LocalImageStore:
     def _folder(self, operation_id: str) -> Path:
         return self.root / checked_id(operation_id)
 
-    def put(self, operation_id: str, index: int, ext: str, data: bytes) -> str:
+    def put(self, operation_id: str, index: int, ext: str, data: bytes, attempt: int = 1) -> str:
         """Write atomically (temp file + rename) so a crash never leaves a truncated image."""
-        name = image_name(index, ext)
+        name = image_name(index, ext, attempt)
         folder = self._folder(operation_id)
         tmp = folder / f".{name}.tmp"
         try:
@@ -137,6 +137,16 @@ class LocalImageStore:
 
     def presigned_url(self, operation_id: str, name: str, expires_in: int) -> str:
         raise NotImplementedError("a local folder has no presigned URLs; links must stream")
+
+    def discard(self, operation_id: str, names: list[str]) -> None:
+        folder = self._folder(operation_id)
+        for name in names:
+            if not is_image_name(name):
+                raise ValueError(f"{name!r} is not an image name")
+            try:
+                (folder / name).unlink(missing_ok=True)
+            except OSError as exc:
+                raise storage_error("delete the images", exc) from exc
 
     def delete(self, operation_id: str) -> None:
         """Remove the operation's folder, then check it is gone: a file that stays readable

@@ -144,8 +144,10 @@ STORE_RETRY_AFTER_S = 2
 def store_error(exc: BaseException) -> StoreUnavailable:
     """A database failure in words a client may see: the cause, never a server path."""
     text = str(getattr(exc, "orig", None) or exc).lower()
-    if "locked" in text or "busy" in text:
+    if "locked" in text or "busy" in text or "lock timeout" in text:
         cause = "it is locked by another process or transaction"
+    elif "connection" in text or "could not connect" in text or "server closed" in text:
+        cause = "its server cannot be reached"
     elif "full" in text:
         cause = "its disk is full"
     elif "readonly" in text or "read-only" in text:
@@ -242,8 +244,9 @@ class OperationStore:
         if self.path is not None:
             _private_file(self.path)
         self.engine: SqlEngine = create_database_engine(self.url)
-        if self.is_sqlite:
-            event.listen(self.engine, "connect", self._on_connect)
+        event.listen(
+            self.engine, "connect", self._on_connect if self.is_sqlite else self._on_pg_connect
+        )
         ensure_schema(self.engine, migrate=migrate)
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -256,6 +259,14 @@ class OperationStore:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
         cursor.close()
+
+    def _on_pg_connect(self, dbapi_connection: Any, _record: Any) -> None:
+        """A lock held by another session (a long transaction, a migration, an operator's
+        `LOCK TABLE`) fails a statement after the busy timeout instead of blocking it forever,
+        as SQLite's busy timeout does: requests get 503 with retry-after, workers back off."""
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {self.busy_timeout_ms}")
+        dbapi_connection.commit()
 
     def close(self) -> None:
         with self._readers_lock:

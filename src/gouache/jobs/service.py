@@ -76,6 +76,11 @@ SWEEP_BATCH = 500
 # what only a crash leaves behind
 RECONCILE_INTERVAL_S = 3600.0
 SWEEPER_LEASE = "sweeper"
+WAIT_POLL_S = 0.2
+"""How often a synchronous request re-reads its operation on SQLite, where a worker in another
+process cannot wake it (a poll is one indexed read of a local file)."""
+LISTENING_WAIT_POLL_S = 2.0
+"""The same where NOTIFY wakes it (PostgreSQL): only a lost notification waits this long."""
 
 __all__ = ["MAX_ATTEMPTS", "OperationService"]
 
@@ -129,6 +134,7 @@ class OperationService:
         self._locked = False
         self._reconciled_at: float | None = None
         self.listener: Listener | None = None
+        self.wait_poll_s = WAIT_POLL_S if self.store.is_sqlite else LISTENING_WAIT_POLL_S
         if not self.store.is_sqlite:
             self.listener = Listener(
                 self.store.url,
@@ -356,7 +362,11 @@ class OperationService:
                     left = deadline - loop.time()
                     if left <= 0:
                         raise TimeoutError
-                    await asyncio.wait_for(future, left)
+                    # woken by this process's workers or, on PostgreSQL, by a NOTIFY from any
+                    # node; the periodic look covers workers in other processes on SQLite and
+                    # notifications lost while reconnecting
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(future, min(left, self.wait_poll_s))
                     continue
             finally:
                 self._forget(operation_id, future)

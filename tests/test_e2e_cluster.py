@@ -1,0 +1,197 @@
+"""End to end, split in processes: an API-only `gouache serve --no-workers` and `gouache worker`
+processes sharing one database (a SQLite file or PostgreSQL) and one image folder, driven by the
+official openai package. A worker killed in the middle of an operation loses nothing: its lease
+lapses and another worker runs the operation, whose result is written once."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+from tests.conftest import png_size
+from tests.server import (
+    RunningWorker,
+    free_port,
+    launch_worker,
+    start_server,
+    stop_worker,
+)
+
+pytestmark = pytest.mark.e2e
+
+KEY = "cluster-e2e-key"
+VERSION = "?api-version=2023-06-01-preview"
+ASYNC = "/openai/images/generations:submit" + VERSION
+
+CONFIG = """
+[server]
+lease_s = {lease_s}
+
+[deployments.dall-e-2]
+profile = "dall-e-2"
+engine = "tests.engines_for_tests:RecordingEngine"
+
+[deployments.dall-e-2.options]
+record = "{record}"
+delay_s = {delay_s}
+max_batch_images = 1
+"""
+
+
+def wait_worker_ready(worker: RunningWorker, port: int, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if worker.process.poll() is not None:
+            raise RuntimeError(f"gouache worker exited:\n{worker.log()}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"gouache worker was not ready:\n{worker.log()}")
+
+
+def runs(record: Path) -> list[tuple[str, int, str]]:
+    """(start|end, pid, prompt) for every line the recording engine wrote."""
+    if not record.exists():
+        return []
+    found = []
+    for line in record.read_text().splitlines():
+        word, pid, prompt = line.split(" ", 2)
+        found.append((word, int(pid), prompt))
+    return found
+
+
+class Cluster:
+    def __init__(self, tmp_path: Path, database_url: str, *, lease_s: float, delay_s: float):
+        self.tmp = tmp_path
+        self.database = database_url
+        self.record = tmp_path / "runs.log"
+        self.config = tmp_path / "cluster.toml"
+        self.config.write_text(CONFIG.format(lease_s=lease_s, record=self.record, delay_s=delay_s))
+        self.storage = str(tmp_path / "images")
+        self.workers: list[RunningWorker] = []
+
+    def worker(self) -> RunningWorker:
+        port = free_port()
+        args = [
+            "--database",
+            self.database,
+            "--storage",
+            self.storage,
+            "--config",
+            str(self.config),
+            "--metrics-port",
+            str(port),
+            "--data-dir",
+            str(self.tmp / "worker-data"),
+        ]
+        log = self.tmp / f"worker-{port}.log"
+        worker = launch_worker(args, log_path=log)
+        self.workers.append(worker)
+        wait_worker_ready(worker, port)
+        return worker
+
+    @contextlib.contextmanager
+    def api(self) -> Iterator:
+        args = ["--no-workers", "--database", self.database, "--storage", self.storage]
+        args += ["--config", str(self.config)]
+        with start_server(
+            self.tmp, env={"GOUACHE_API_KEYS": KEY}, args=args, data_dir=self.tmp / "api"
+        ) as server:
+            yield server
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            stop_worker(worker)
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, database_url: str) -> Iterator[Cluster]:
+    made = Cluster(tmp_path, database_url, lease_s=1.5, delay_s=0.3)
+    try:
+        yield made
+    finally:
+        made.stop()
+
+
+def test_api_node_and_worker_processes_answer_sync_and_async(cluster: Cluster):
+    cluster.worker()
+    with cluster.api() as api:
+        client = openai.OpenAI(base_url=f"{api.url}/v1", api_key=KEY)
+        image = client.images.generate(model="dall-e-2", prompt="sync one", n=2, size="256x256")
+        assert len(image.data) == 2
+        for item in image.data:
+            assert png_size(httpx.get(item.url, timeout=10).content) == (256, 256)
+        submitted = httpx.post(
+            api.url + ASYNC,
+            json={"prompt": "async one", "size": "256x256"},
+            headers={"api-key": KEY},
+        )
+        assert submitted.status_code == 202
+        location = submitted.headers["operation-location"]
+        deadline = time.monotonic() + 60
+        while (body := httpx.get(location, headers={"api-key": KEY}).json())["status"] not in (
+            "succeeded",
+            "failed",
+        ) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert body["status"] == "succeeded", body
+        # the API node ran nothing: every run was the worker's
+        pids = {pid for _, pid, _ in runs(cluster.record)}
+        assert pids == {cluster.workers[0].pid}
+        assert api.process.pid not in pids
+
+
+def test_a_worker_killed_mid_operation_loses_nothing_and_the_result_is_written_once(
+    cluster: Cluster,
+):
+    doomed = cluster.worker()
+    with cluster.api() as api:
+        headers = {"api-key": KEY}
+        ids = []
+        for index in range(4):
+            response = httpx.post(
+                api.url + ASYNC,
+                json={"prompt": f"op {index}", "size": "256x256", "n": 2},
+                headers=headers,
+            )
+            assert response.status_code == 202
+            ids.append(response.json()["id"])
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # wait until it is inside an operation
+            started = [r for r in runs(cluster.record) if r[0] == "start"]
+            if started:
+                break
+            time.sleep(0.02)
+        doomed.kill()
+        cut = [prompt for word, _, prompt in runs(cluster.record) if word == "start"]
+        ended = [prompt for word, _, prompt in runs(cluster.record) if word == "end"]
+        interrupted = [prompt for prompt in cut if prompt not in ended]
+        assert interrupted, "the worker was not killed inside an operation"
+        cluster.worker()  # a new worker: the lapsed lease lets it run the interrupted one
+        bodies = {}
+        deadline = time.monotonic() + 90
+        for operation_id in ids:
+            url = f"{api.url}/openai/operations/images/{operation_id}{VERSION}"
+            while (body := httpx.get(url, headers=headers).json())["status"] not in (
+                "succeeded",
+                "failed",
+            ) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            bodies[operation_id] = body
+        assert {body["status"] for body in bodies.values()} == {"succeeded"}, bodies
+        counts = Counter(prompt for word, _, prompt in runs(cluster.record) if word == "end")
+        assert counts[interrupted[0]] == 1  # the work was repeated, the result was not
+        for body in bodies.values():
+            names = [item["url"].split("?")[0].rsplit("/", 1)[1] for item in body["result"]["data"]]
+            prefixes = {name.split("-")[0] if "-" in name else "1" for name in names}
+            assert len(names) == 2 and len(prefixes) == 1, names  # one attempt's images
+            for item in body["result"]["data"]:
+                assert png_size(httpx.get(item["url"], timeout=10).content) == (256, 256)

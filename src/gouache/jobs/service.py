@@ -40,6 +40,7 @@ from gouache.errors import (
     NotFound,
     ServiceUnavailable,
     StorageError,
+    StoreUnavailable,
     TooManyRequests,
 )
 from gouache.jobs.database import default_url
@@ -193,6 +194,8 @@ class OperationService:
         if self.listener is not None:
             self.listener.stop()
         self.pool.stop()
+        with contextlib.suppress(StoreUnavailable):
+            self.store.release_lease(SWEEPER_LEASE, self.node)
         self._reads.shutdown(wait=True, cancel_futures=True)
         self._writes.shutdown(wait=True, cancel_futures=True)
         self.store.close()

@@ -543,6 +543,15 @@ class OperationStore:
         return done.rowcount == 1
 
     @guarded
+    def release_lease(self, name: str, holder: str) -> bool:
+        """Give the named role up (a node stopping cleanly), so another takes it at once."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                leases.delete().where(leases.c.name == name, leases.c.holder == holder)
+            )
+        return done.rowcount == 1
+
+    @guarded
     def hold_lease(self, name: str, holder: str, seconds: float) -> bool:
         """Take or keep the named cluster-wide role for `seconds`; False while another holder's
         lease on it runs. One UPDATE guarded by (same holder or lapsed), else one INSERT that

@@ -43,6 +43,7 @@ from gouache.errors import (
     StoreUnavailable,
     TooManyRequests,
 )
+from gouache.jobs.cache import FinishedCache
 from gouache.jobs.database import default_url
 from gouache.jobs.datadir import lock_data_dir, make_private, unlock_data_dir
 from gouache.jobs.faults import storage_error
@@ -135,6 +136,11 @@ class OperationService:
         self._locked = False
         self._reconciled_at: float | None = None
         self.listener: Listener | None = None
+        # polls of finished operations from memory, where every deletion reaches this process:
+        # the only process of a one-machine data dir, or any node hearing PostgreSQL's NOTIFY
+        self.cache: FinishedCache | None = (
+            FinishedCache() if self.single_node or not self.store.is_sqlite else None
+        )
         self.wait_poll_s = WAIT_POLL_S if self.store.is_sqlite else LISTENING_WAIT_POLL_S
         if not self.store.is_sqlite:
             self.listener = Listener(
@@ -293,7 +299,15 @@ class OperationService:
             )
 
     async def get(self, operation_id: str, *, tenant: str = NO_KEYS_TENANT) -> Operation:
+        cache = self.cache
+        if cache is not None:
+            cached = cache.get(operation_id)
+            if cached is not None and cached.tenant == tenant:
+                return cached
+            started = time.monotonic()
         operation = await self._read(self._lookup, operation_id, tenant)
+        if cache is not None and operation is not None:
+            cache.put(operation, started)
         if operation is None:
             raise NotFound(
                 f"Operation '{operation_id}' was not found. It may never have existed, its record "
@@ -327,8 +341,14 @@ class OperationService:
                 "finished (succeeded, failed or canceled). Poll it and delete it then.",
                 code="unexpectedEntityState",
             )
+        self._invalidate(operation_id)
         await self._write(self._delete_images, operation_id)
         await self._write(self.store.mark_deleted, operation_id)
+        self._invalidate(operation_id)
+
+    def _invalidate(self, operation_id: str) -> None:
+        if self.cache is not None:
+            self.cache.invalidate(operation_id)
 
     def _delete_images(self, operation_id: str) -> None:
         """Delete through the image store and check nothing is left, whichever store it is."""
@@ -407,10 +427,14 @@ class OperationService:
         self._call_on_loop(operation_id)
 
     def _deleted_elsewhere(self, operation_id: str) -> None:
-        """Another node deleted an operation (a hook for caches of finished operations)."""
+        """Another node (or this one) deleted an operation: drop it from the cache."""
+        self._invalidate(operation_id)
 
     def _recheck(self) -> None:
-        """After notifications may have been lost: wake workers and every waiting request."""
+        """After notifications may have been lost: forget cached operations, wake workers and
+        every waiting request."""
+        if self.cache is not None:
+            self.cache.clear()
         self.pool.notify_all()
         for operation_id in list(self._waiters):
             self._finished(operation_id)
@@ -453,6 +477,7 @@ class OperationService:
         while ids := self.store.expired(now, limit=SWEEP_BATCH):
             gone = []
             for operation_id in ids:
+                self._invalidate(operation_id)
                 try:
                     self._delete_images(operation_id)
                     gone.append(operation_id)

@@ -635,7 +635,7 @@ class OperationStore:
         if not ids:
             return 0
         with self.engine.begin() as conn:
-            return conn.execute(
+            done = conn.execute(
                 update(operations)
                 .where(
                     operations.c.id.in_(ids),
@@ -643,6 +643,9 @@ class OperationStore:
                 )
                 .values(status=Status.DELETED.value, result=None)
             ).rowcount
+            for id in ids:  # every node drops it from its cache of finished operations
+                self._notify(conn, DELETED_CHANNEL, id)
+        return done
 
     @guarded
     def expired(self, now: int, limit: int = 500) -> list[str]:

@@ -139,7 +139,9 @@ class OperationService:
         # polls of finished operations from memory, where every deletion reaches this process:
         # the only process of a one-machine data dir, or any node hearing PostgreSQL's NOTIFY
         self.cache: FinishedCache | None = (
-            FinishedCache() if self.single_node or not self.store.is_sqlite else None
+            FinishedCache()
+            if (self.single_node and self.runs_workers) or not self.store.is_sqlite
+            else None
         )
         self.wait_poll_s = WAIT_POLL_S if self.store.is_sqlite else LISTENING_WAIT_POLL_S
         if not self.store.is_sqlite:

@@ -241,6 +241,8 @@ class OperationStore:
         self.busy_timeout_ms = int(busy_timeout_s * 1000)
         self.lease_s = lease_s
         self.max_attempts = max_attempts
+        self.lapsed_check_s = min(1.0, lease_s / 4)
+        self._lapsed_checked: dict[str, float] = {}
         if self.path is not None:
             _private_file(self.path)
         self.engine: SqlEngine = create_database_engine(self.url)
@@ -356,18 +358,24 @@ class OperationStore:
         images = 0
         now = time.time()
         given_up: list[str] = []
+        # looking for lapsed leases costs a query; a lease lapses rarely, and noticing it a
+        # fraction of a lease later changes nothing, so look at most every `lapsed_check_s`
+        look_for_lapsed = now - self._lapsed_checked.get(deployment, 0.0) >= self.lapsed_check_s
         with self.engine.begin() as conn:
-            lapsed = conn.execute(
-                select(operations)
-                .where(
-                    operations.c.status == Status.RUNNING.value,
-                    operations.c.deployment == deployment,
-                    or_(operations.c.lease_until.is_(None), operations.c.lease_until < now),
-                )
-                .order_by(operations.c.created_at)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            ).all()
+            lapsed = []
+            if look_for_lapsed:
+                self._lapsed_checked[deployment] = now
+                lapsed = conn.execute(
+                    select(operations)
+                    .where(
+                        operations.c.status == Status.RUNNING.value,
+                        operations.c.deployment == deployment,
+                        or_(operations.c.lease_until.is_(None), operations.c.lease_until < now),
+                    )
+                    .order_by(operations.c.created_at)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                ).all()
             queued = conn.execute(
                 select(operations)
                 .where(
@@ -508,6 +516,7 @@ class OperationStore:
             )
             for deployment in self._deployments_queued(conn):
                 self._notify(conn, SUBMITTED_CHANNEL, deployment)
+        self._lapsed_checked.clear()  # this process's next claims look for them at once
         return done.rowcount
 
     @staticmethod

@@ -195,3 +195,26 @@ def test_a_worker_killed_mid_operation_loses_nothing_and_the_result_is_written_o
             assert len(names) == 2 and len(prefixes) == 1, names  # one attempt's images
             for item in body["result"]["data"]:
                 assert png_size(httpx.get(item["url"], timeout=10).content) == (256, 256)
+
+
+def test_worker_refuses_unknown_deployments_and_bad_urls_clearly(tmp_path: Path):
+    import subprocess
+    import sys
+
+    def worker(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "gouache.cli.main", "worker", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+
+    unknown = worker("--deployments", "dall-e-2,dalle-4")
+    assert unknown.returncode == 2
+    assert "--deployments names dalle-4, which the config does not define" in unknown.stderr
+    assert "dall-e-3" in unknown.stderr  # says which there are
+    bad = worker("--database", "mysql://root:hunter2@db/gouache")
+    assert bad.returncode == 2
+    assert "uses 'mysql', which gouache does not support" in bad.stderr
+    assert "hunter2" not in bad.stderr + bad.stdout

@@ -218,3 +218,41 @@ def test_worker_refuses_unknown_deployments_and_bad_urls_clearly(tmp_path: Path)
     assert bad.returncode == 2
     assert "uses 'mysql', which gouache does not support" in bad.stderr
     assert "hunter2" not in bad.stderr + bad.stdout
+
+
+def test_a_worker_beside_a_one_machine_server_shares_its_data_dir(tmp_path: Path):
+    """`gouache serve` (workers on, holding serve.lock) and a `gouache worker --data-dir` on the
+    same data dir: both run operations from the one SQLite file and write to the one folder."""
+    record = tmp_path / "runs.log"
+    config = tmp_path / "one.toml"
+    config.write_text(CONFIG.format(lease_s=30, record=record, delay_s=0.2))
+    data = tmp_path / "data"
+    with start_server(tmp_path, args=["--config", str(config)], data_dir=data) as server:
+        port = free_port()
+        worker = launch_worker(
+            ["--data-dir", str(data), "--config", str(config), "--metrics-port", str(port)],
+            log_path=tmp_path / "worker.log",
+        )
+        try:
+            wait_worker_ready(worker, port)
+            ids = []
+            for index in range(20):  # 4 s of engine time: several of the worker's 1 s polls
+                response = httpx.post(
+                    server.url + ASYNC, json={"prompt": f"shared {index}", "size": "256x256"}
+                )
+                assert response.status_code == 202
+                ids.append(response.json()["id"])
+            deadline = time.monotonic() + 90
+            for operation_id in ids:
+                url = f"{server.url}/openai/operations/images/{operation_id}{VERSION}"
+                while (body := httpx.get(url).json())["status"] != "succeeded":
+                    assert body["status"] in ("notRunning", "running"), body
+                    assert time.monotonic() < deadline, body
+                    time.sleep(0.05)
+                (item,) = body["result"]["data"]
+                assert png_size(httpx.get(item["url"], timeout=10).content) == (256, 256)
+            pids = Counter(pid for word, pid, _ in runs(record) if word == "end")
+            assert set(pids) == {server.process.pid, worker.pid}, pids
+            assert sum(pids.values()) == len(ids)  # each ran once
+        finally:
+            stop_worker(worker)

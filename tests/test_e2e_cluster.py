@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import openai
@@ -256,3 +257,54 @@ def test_a_worker_beside_a_one_machine_server_shares_its_data_dir(tmp_path: Path
             assert sum(pids.values()) == len(ids)  # each ran once
         finally:
             stop_worker(worker)
+
+
+def test_a_worker_that_lost_its_lease_writes_no_result_and_removes_only_its_own_images(
+    cluster: Cluster,
+):
+    """SIGSTOP freezes a worker mid-operation (heartbeats included), as a long pause or a
+    network partition would; its lease lapses and another worker runs the operation. Thawed, the
+    first worker finishes its engine call and writes its images, but its result is refused and it
+    removes exactly the images it wrote, never the new owner's."""
+    import os
+    import signal
+
+    frozen = cluster.worker()
+    with cluster.api() as api:
+        headers = {"api-key": KEY}
+        response = httpx.post(
+            api.url + ASYNC, json={"prompt": "paused", "size": "256x256", "n": 2}, headers=headers
+        )
+        operation_id = response.json()["id"]
+        deadline = time.monotonic() + 60
+        while ("start", frozen.pid, "paused") not in runs(cluster.record):
+            assert time.monotonic() < deadline, frozen.log()
+            time.sleep(0.01)
+        os.kill(frozen.pid, signal.SIGSTOP)
+        try:
+            cluster.worker()  # claims it once the frozen worker's lease has lapsed
+            url = f"{api.url}/openai/operations/images/{operation_id}{VERSION}"
+            while (body := httpx.get(url, headers=headers).json())["status"] != "succeeded":
+                assert body["status"] in ("running", "notRunning"), body
+                assert time.monotonic() < deadline + 60, body
+                time.sleep(0.05)
+        finally:
+            os.kill(frozen.pid, signal.SIGCONT)
+        names = sorted(
+            urlsplit(item["url"]).path.rsplit("/", 1)[1] for item in body["result"]["data"]
+        )
+        assert names == ["2-0.png", "2-1.png"]  # the second attempt's images
+        folder = Path(cluster.storage) / operation_id
+        deadline = time.monotonic() + 60
+        while ("end", frozen.pid, "paused") not in runs(cluster.record) or "lost its lease" not in (
+            frozen.log()
+        ):
+            assert time.monotonic() < deadline, frozen.log()
+            time.sleep(0.05)
+        # it logs the loss, then removes its own 0.png and 1.png; the new owner's stay
+        while (stored := sorted(path.name for path in folder.iterdir())) != names:
+            assert time.monotonic() < deadline, stored
+            time.sleep(0.05)
+        assert httpx.get(url, headers=headers).json()["result"] == body["result"]
+        for item in body["result"]["data"]:
+            assert png_size(httpx.get(item["url"], timeout=10).content) == (256, 256)

@@ -9,7 +9,7 @@ each as its own uvicorn process, and drives both with the same keep-alive load g
 - submit-to-succeeded latency through the synchronous /v1 route, which covers validation, the
   durable insert, waking a worker, the engine call, writing the images and the answer.
 
-Usage: python bench/service.py [--seconds 3] [--requests 400]
+Usage: python bench/service.py [--seconds 3] [--requests 400] [--rounds 3] [--database URL]
 Goals (from the issue): GET throughput >= 0.5x bare; submit-to-succeeded p99 < 20 ms.
 """
 
@@ -70,7 +70,7 @@ def start_bare(port: int) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=Path(__file__).parent)
 
 
-def start_gouache(port: int, data_dir: Path) -> subprocess.Popen:
+def start_gouache(port: int, data_dir: Path, database: str | None = None) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOUACHE_")}
     env["GOUACHE_QUEUE_MAX"] = "100000"
     env["GOUACHE_LOG_LEVEL"] = "warning"
@@ -88,6 +88,8 @@ def start_gouache(port: int, data_dir: Path) -> subprocess.Popen:
         "--data-dir",
         str(data_dir),
     ]
+    if database:
+        command += ["--database", database]
     return subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
 
 
@@ -110,16 +112,21 @@ async def measure(args: argparse.Namespace, bare_port: int, gouache_port: int) -
 
     rows = ["| measure | concurrency | bare Starlette | gouache | ratio |", "|---|---|---|---|---|"]
     for concurrency in (1, 8, 32):
-        bare = await run_load(
-            HOST, bare_port, "GET", "/operation", concurrency=concurrency, seconds=args.seconds
-        )
-        ours = await run_load(
-            HOST, gouache_port, "GET", op_path, concurrency=concurrency, seconds=args.seconds
-        )
-        assert set(ours.statuses) == {200}, ours.statuses
+        # alternating rounds, best of each side: the machine is shared, and a burst of someone
+        # else's work would otherwise land on one side only
+        bare_rate = ours_rate = 0.0
+        for _ in range(args.rounds):
+            bare = await run_load(
+                HOST, bare_port, "GET", "/operation", concurrency=concurrency, seconds=args.seconds
+            )
+            ours = await run_load(
+                HOST, gouache_port, "GET", op_path, concurrency=concurrency, seconds=args.seconds
+            )
+            assert set(ours.statuses) == {200}, ours.statuses
+            bare_rate, ours_rate = max(bare_rate, bare.rate), max(ours_rate, ours.rate)
         rows.append(
-            f"| GET operation, req/s | {concurrency} | {bare.rate:,.0f} | {ours.rate:,.0f} "
-            f"| {ours.rate / bare.rate:.2f} |"
+            f"| GET operation, req/s | {concurrency} | {bare_rate:,.0f} | {ours_rate:,.0f} "
+            f"| {ours_rate / bare_rate:.2f} |"
         )
 
     body = json.dumps({"prompt": "a red shoe", "size": "256x256"}).encode()
@@ -171,11 +178,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="per throughput run")
     parser.add_argument("--requests", type=int, default=400, help="per latency run")
+    parser.add_argument(
+        "--database", help="gouache's database URL (default: SQLite in a scratch data dir)"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="alternating GET rounds per side")
     args = parser.parse_args()
     bare_port, gouache_port = free_port(), free_port()
     with tempfile.TemporaryDirectory() as tmp:
         bare = start_bare(bare_port)
-        gouache = start_gouache(gouache_port, Path(tmp) / "data")
+        gouache = start_gouache(gouache_port, Path(tmp) / "data", args.database)
         try:
             wait_up(f"http://{HOST}:{bare_port}/operation")
             wait_up(f"http://{HOST}:{gouache_port}/readyz")

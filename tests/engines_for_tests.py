@@ -64,3 +64,27 @@ class SlowPreviewEngine(InstantEngine):
                         previews(Preview(position, index, k, progress, picture))
             time.sleep(step)
         return super().generate(requests)
+
+
+class RecordingEngine(InstantEngine):
+    """Appends `start PID PROMPT` before each batch's work and `end PID PROMPT` after it to the
+    file named by option `record`, so a test can count how often each operation ran and see which
+    process was in the middle of which operation when it was killed. `delay_s` is the work per
+    batch; `max_batch_images` caps a batch, as for every engine."""
+
+    def _write(self, word: str, requests: Sequence[ImageRequest]) -> None:
+        import os
+
+        lines = "".join(f"{word} {os.getpid()} {request.prompt}\n" for request in requests)
+        # one O_APPEND write per batch: lines from several processes never interleave
+        fd = os.open(self.options["record"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, lines.encode())
+        finally:
+            os.close(fd)
+
+    def generate(self, requests: Sequence[ImageRequest]) -> list[list[GeneratedImage]]:
+        self._write("start", requests)
+        drawn = super().generate(requests)
+        self._write("end", requests)
+        return drawn

@@ -30,6 +30,28 @@ def write_lock(database: Path) -> Iterator[sqlite3.Connection]:
         holder.close()
 
 
+@contextlib.contextmanager
+def held_write_lock(database_url: str) -> Iterator[object]:
+    """Block every write to the operations table from another connection until the block ends:
+    SQLite's write lock (`BEGIN IMMEDIATE`), or on PostgreSQL `LOCK TABLE ... IN EXCLUSIVE MODE`
+    (what an operator's maintenance or a long migration holds; plain reads still go through)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        with write_lock(Path(url.database)) as holder:
+            yield holder
+        return
+    import psycopg
+
+    with psycopg.connect(url.set(drivername="postgresql").render_as_string(False)) as holder:
+        holder.execute("LOCK TABLE operations IN EXCLUSIVE MODE")
+        try:
+            yield holder
+        finally:
+            holder.rollback()
+
+
 def _mount(*args: str) -> None:
     try:
         subprocess.run(["mount", *args], check=True, capture_output=True, text=True)

@@ -80,10 +80,19 @@ class ThrowawayCluster:
             os.chown(self.root, account.pw_uid, account.pw_gid)
         data = self.root / "data"
         self._run("initdb", "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync")
+        self.resume()
+
+    def resume(self) -> None:
+        """Start the server (again) on the same port and data."""
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        data = self.root / "data"
         self._run(
             "pg_ctl", "-D", str(data), "-l", str(self.root / "log"), "-w", "-o", options, "start"
         )
+
+    def halt(self) -> None:
+        """Stop the server at once, as a crash or a lost database host would (data kept)."""
+        self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "stop")
 
     def stop(self) -> None:
         try:

@@ -130,3 +130,47 @@ def download_png_sizes(urls: list[str]) -> list[tuple[int, int]]:
         assert response.status_code == 200, response.text
         sizes.append(png_size(response.content))
     return sizes
+
+
+@dataclass
+class RunningWorker:
+    """A `gouache worker` subprocess."""
+
+    process: subprocess.Popen
+    log_path: Path
+    args: list[str]
+    env: dict[str, str]
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hooks run, its leases are simply no longer renewed."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+
+def launch_worker(
+    args: list[str] | tuple[str, ...], *, env: dict[str, str] | None = None, log_path: Path
+) -> RunningWorker:
+    """Start `gouache worker ARGS` with a hermetic environment (no GOUACHE_* from the shell)."""
+    command = [sys.executable, "-m", "gouache.cli.main", "worker", *args]
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("GOUACHE_")}
+    full_env = {**inherited, "PYTHONUNBUFFERED": "1", **(env or {})}
+    handle = open(log_path, "ab")  # noqa: SIM115 - the child owns it
+    process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=full_env)
+    handle.close()
+    return RunningWorker(process, log_path, list(args), dict(env or {}))
+
+
+def stop_worker(worker: RunningWorker) -> None:
+    if worker.process.poll() is None:
+        worker.process.send_signal(signal.SIGTERM)
+        try:
+            worker.process.wait(15)
+        except subprocess.TimeoutExpired:
+            worker.kill()

@@ -36,13 +36,14 @@ def _keys_from_config(tmp_path: Path, text: str):
 
 
 @pytest.fixture
-def two_tenants(tmp_path: Path):
+def two_tenants(tmp_path: Path, database_url: str):
+    """Two keys on one server, once over a SQLite file and once over PostgreSQL."""
     digest = hashlib.sha256(b"key-of-bob").hexdigest()
     keys = _keys_from_config(
         tmp_path,
         f'[server.api_keys]\nalice = "key-of-alice"\nbob = "sha256:{digest}"\n',
     )
-    with make_client(tmp_path / "data", api_keys=keys) as client:
+    with make_client(tmp_path / "data", api_keys=keys, database=database_url) as client:
         yield client
 
 

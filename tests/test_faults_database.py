@@ -1,6 +1,7 @@
 """A database write lock held by another connection (a real second SQLite connection in
-`BEGIN IMMEDIATE`): the event loop keeps answering, workers survive and resume, and requests that
-need the lock get a 503 with retry-after instead of a 500 or a hang."""
+`BEGIN IMMEDIATE`, or on PostgreSQL a session holding `LOCK TABLE operations IN EXCLUSIVE MODE`):
+the event loop keeps answering, workers survive and resume, and requests that need the lock get a
+503 with retry-after instead of a 500 or a hang."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import ASYNC, instant, make_client
-from tests.faults import write_lock
+from tests.faults import held_write_lock, write_lock
 
 
 def _poll_until(client, location: str, statuses: set[str], timeout: float = 30.0) -> dict:
@@ -34,8 +35,8 @@ def _readyz_until(client, status: str, timeout: float = 30.0) -> dict:
     raise AssertionError(f"/readyz never said {status!r}; last: {body}")
 
 
-def test_health_and_polls_answer_before_the_lock_is_released(tmp_path: Path):
-    with make_client(tmp_path, store_busy_timeout_s=3) as client:
+def test_health_and_polls_answer_before_the_lock_is_released(tmp_path: Path, database_url: str):
+    with make_client(tmp_path, store_busy_timeout_s=3, database=database_url) as client:
         finished = client.post(ASYNC, json={"prompt": "a kite", "size": "256x256"})
         location = finished.headers["operation-location"]
         _poll_until(client, location, {"succeeded"})
@@ -45,7 +46,7 @@ def test_health_and_polls_answer_before_the_lock_is_released(tmp_path: Path):
             response = client.post(ASYNC, json={"prompt": "a boat", "size": "256x256"})
             order.append(("submit", response.status_code))
 
-        with write_lock(tmp_path / "gouache.db"):
+        with held_write_lock(database_url):
             writer = threading.Thread(target=submit)
             writer.start()
             time.sleep(0.5)  # sequencing only: let the submit reach the database first
@@ -56,9 +57,11 @@ def test_health_and_polls_answer_before_the_lock_is_released(tmp_path: Path):
         assert order == [("healthz", 200), ("poll", 200), ("submit", 503)]
 
 
-def test_submit_while_locked_is_503_with_retry_after_in_the_contract_shape(tmp_path: Path):
-    with make_client(tmp_path, store_busy_timeout_s=0.5) as client:
-        with write_lock(tmp_path / "gouache.db"):
+def test_submit_while_locked_is_503_with_retry_after_in_the_contract_shape(
+    tmp_path: Path, database_url: str
+):
+    with make_client(tmp_path, store_busy_timeout_s=0.5, database=database_url) as client:
+        with held_write_lock(database_url):
             azure = client.post(ASYNC, json={"prompt": "a boat", "size": "256x256"})
             openai = client.post(
                 "/v1/images/generations", json={"prompt": "a boat", "size": "256x256"}
@@ -70,19 +73,22 @@ def test_submit_while_locked_is_503_with_retry_after_in_the_contract_shape(tmp_p
             assert error["code"] == "storeUnavailable"
             assert "locked" in error["message"]
             assert str(tmp_path) not in error["message"]
+            assert "postgres" not in error["message"]
         assert client.post(ASYNC, json={"prompt": "a boat", "size": "256x256"}).status_code == 202
 
 
-def test_workers_survive_a_held_lock_and_finish_everything_after(tmp_path: Path):
+def test_workers_survive_a_held_lock_and_finish_everything_after(tmp_path: Path, database_url: str):
     deployments = {"dall-e-2": instant("dall-e-2", delay_s=0.05)}
-    with make_client(tmp_path, deployments=deployments, store_busy_timeout_s=0.3) as client:
+    with make_client(
+        tmp_path, deployments=deployments, store_busy_timeout_s=0.3, database=database_url
+    ) as client:
         locations = [
             client.post(ASYNC, json={"prompt": f"kite {i}", "size": "256x256"}).headers[
                 "operation-location"
             ]
             for i in range(10)
         ]
-        with write_lock(tmp_path / "gouache.db"):
+        with held_write_lock(database_url):
             degraded = _readyz_until(client, "degraded")
             reason = degraded["faults"]["dall-e-2"]["reason"]
             assert "locked" in reason

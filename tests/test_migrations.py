@@ -25,6 +25,7 @@ from gouache.jobs import migrate
 from gouache.jobs.database import create_database_engine, parse_url, sqlite_path
 from gouache.jobs.states import Status
 from gouache.jobs.store import OperationStore
+from gouache.jobs.store import metadata as store_metadata
 from gouache.jobs.store import operations as store_operations
 from tests import schema_v0_1
 from tests.postgres import libpq_url
@@ -104,6 +105,17 @@ def version_rows(engine: Engine) -> list[str]:
         )
 
 
+def shipped() -> list[str]:
+    """Every revision this code ships, oldest first: the head moves as revisions are added, and
+    these tests must hold whatever it is."""
+    script = migrate._script()
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
+NEXT = "9999_next"
+"""The id of a revision a newer gouache might add on top of the shipped head."""
+
+
 def make_0_1_database(engine: Engine) -> None:
     """What gouache 0.1 left behind: `create_all` of its table, operations in it, no version."""
     schema_v0_1.metadata.create_all(engine)
@@ -114,34 +126,49 @@ def make_0_1_database(engine: Engine) -> None:
 # -- migrating in process ------------------------------------------------------------------------
 
 
-def test_fresh_database_gets_the_0_1_schema_at_0001(engine: Engine):
+def test_fresh_database_gets_every_revision_up_to_head(engine: Engine):
     assert migrate.current_revision(engine) is None
+    head = migrate.head_revision()
+    assert shipped()[0] == "0001" and shipped()[-1] == head
     state = migrate.ensure_schema(engine)
     assert (state.before, state.after, state.applied, state.adopted) == (
         None,
-        "0001",
-        ["0001"],
+        head,
+        shipped(),
         False,
     )
-    assert migrate.current_revision(engine) == "0001" == migrate.head_revision()
+    assert migrate.current_revision(engine) == head
+    assert reflected(engine) == declared(store_operations)
+    assert version_rows(engine) == [head]
+
+
+def test_revision_0001_is_the_0_1_schema(engine: Engine):
+    """0001 stands for what gouache 0.1 created, which is what adoption stamps it as."""
+    from alembic import command
+
+    with migrate._migration_connection(engine) as conn:
+        command.upgrade(migrate._config(conn), "0001")
+        conn.commit()
+    assert migrate.current_revision(engine) == "0001"
     assert reflected(engine) == declared(schema_v0_1.operations)
-    assert version_rows(engine) == ["0001"]
 
 
 def test_head_schema_is_the_table_the_store_declares(engine: Engine):
-    """When the store's table changes, a revision must make the same change."""
+    """When the store's tables change, a revision must make the same change."""
     migrate.ensure_schema(engine)
-    assert reflected(engine) == declared(store_operations), (
-        "gouache.jobs.store.operations differs from the schema the migrations build: add a "
-        "revision under src/gouache/jobs/migrations/versions/"
-    )
+    for table in store_metadata.sorted_tables:
+        assert reflected(engine, table.name) == declared(table), (
+            f"gouache.jobs.store's table {table.name!r} differs from the schema the migrations "
+            "build: add a revision under src/gouache/jobs/migrations/versions/"
+        )
 
 
 def test_second_start_changes_nothing(engine: Engine):
     migrate.ensure_schema(engine)
     state = migrate.ensure_schema(engine)
     assert not state.changed
-    assert (state.before, state.after) == ("0001", "0001")
+    head = migrate.head_revision()
+    assert (state.before, state.after) == (head, head)
 
 
 def test_0_1_database_is_adopted_with_its_rows_intact(engine: Engine):
@@ -152,7 +179,8 @@ def test_0_1_database_is_adopted_with_its_rows_intact(engine: Engine):
     assert state.adopted
     assert migrate.current_revision(engine) == migrate.head_revision()
     assert all_rows(engine) == before == schema_v0_1.ROWS
-    assert reflected(engine) == declared(schema_v0_1.operations)
+    assert state.applied == shipped()[1:]
+    assert reflected(engine) == declared(store_operations)
     assert not migrate.ensure_schema(engine).changed
 
 
@@ -169,7 +197,12 @@ def test_0_1_sqlite_data_dir_serves_its_operations_after_upgrade(tmp_path: Path)
         assert [image["url"] for image in done.result["data"]][1].endswith("1.png?sig=def")
         failed = store.get(schema_v0_1.ROWS[1]["id"])
         assert failed is not None and failed.prompt == "un phare au crépuscule, 灯台 🌅"
-        assert [op.id for op in store.claim("dall-e-3", "w")] == [schema_v0_1.ROWS[2]["id"]]
+        # the one 0.1 left running (cut off by a crash, no lease) runs again, then the queue
+        claimed = store.claim("dall-e-3", "w", limit=5)
+        assert [(op.id, op.attempts) for op in claimed] == [
+            (schema_v0_1.ROWS[3]["id"], 2),
+            (schema_v0_1.ROWS[2]["id"], 1),
+        ]
     finally:
         store.close()
 
@@ -198,12 +231,12 @@ def newer_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     yield copy
 
 
-REVISION_0002 = """
+REVISION_NEXT = """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "{next}"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -222,36 +255,45 @@ def downgrade():
 def test_schema_migrated_by_newer_code_is_refused(
     engine: Engine, newer_code: Path, monkeypatch: pytest.MonkeyPatch, database_url: str
 ):
-    (newer_code / "versions" / "0002_note.py").write_text(REVISION_0002.format(fail=""))
+    as_shipped = shipped()
+    write_next(newer_code)
     state = migrate.ensure_schema(engine)
-    assert (state.applied, state.after) == (["0001", "0002"], "0002")
-    monkeypatch.undo()  # back to the code as shipped, which knows only 0001
+    assert (state.applied, state.after) == ([*as_shipped, NEXT], NEXT)
+    monkeypatch.undo()  # back to the code as shipped, which does not know NEXT
     with pytest.raises(migrate.SchemaNewerThanCode) as caught:
         migrate.ensure_schema(engine)
     message = caught.value.message
-    assert "schema revision '0002'" in message and "Upgrade gouache" in message
+    assert f"schema revision '{NEXT}'" in message and "Upgrade gouache" in message
     done = run_db("upgrade", "--database", database_url)
     assert done.returncode == 1
     assert "a newer gouache has migrated it. Upgrade gouache" in done.stderr
     current = run_db("current", "--database", database_url)
     assert current.returncode == 1 and "Upgrade gouache" in current.stderr
-    assert version_rows(engine) == ["0002"]
+    assert version_rows(engine) == [NEXT]
+
+
+def write_next(newer_code: Path, template: str = REVISION_NEXT, fail: str = "") -> None:
+    """Add a revision on top of the shipped head to the copy of the migrations."""
+    target = newer_code / "versions" / "9999_next.py"
+    target.unlink(missing_ok=True)
+    source = template.replace("{next}", NEXT).replace("{head}", migrate.head_revision())
+    target.write_text(source.replace("{fail}", fail))
 
 
 def test_failed_revision_leaves_the_previous_one_whole(engine: Engine, newer_code: Path):
     migrate.ensure_schema(engine)
-    broken = REVISION_0002.format(fail='raise RuntimeError("disk on fire")')
-    (newer_code / "versions" / "0002_note.py").write_text(broken)
+    head = migrate.head_revision()
+    write_next(newer_code, fail='raise RuntimeError("disk on fire")')
     with pytest.raises(RuntimeError, match="disk on fire"):
         migrate.ensure_schema(engine)
-    assert migrate.current_revision(engine) == "0001"
+    assert migrate.current_revision(engine) == head
     assert "note" not in reflected(engine)["columns"]
-    (newer_code / "versions" / "0002_note.py").write_text(REVISION_0002.format(fail=""))
-    assert migrate.ensure_schema(engine).applied == ["0002"]
+    write_next(newer_code)
+    assert migrate.ensure_schema(engine).applied == [NEXT]
     assert "note" in reflected(engine)["columns"]
 
 
-HANGING_0002 = """
+HANGING_NEXT = """
 import os
 import time
 from pathlib import Path
@@ -259,8 +301,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "{next}"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -270,7 +312,7 @@ def upgrade():
         batch.add_column(sa.Column("note", sa.Text))
     marker = os.environ.get("GOUACHE_TEST_MIGRATION_MARKER")
     if marker:  # the process to be killed: say so, then stay inside the revision
-        Path(marker).write_text("inside 0002")
+        Path(marker).write_text("inside the revision")
         time.sleep(600)
 
 
@@ -293,7 +335,8 @@ def test_process_killed_mid_migration_leaves_the_lock_free_and_the_revision_undo
 ):
     make_0_1_database(engine)
     migrate.ensure_schema(engine)
-    (newer_code / "versions" / "0002_note.py").write_text(HANGING_0002)
+    head = migrate.head_revision()
+    write_next(newer_code, HANGING_NEXT)
     marker = tmp_path / "inside"
     process = subprocess.Popen(
         [sys.executable, "-c", MIGRATE_WITH, database_url, str(newer_code)],
@@ -307,12 +350,12 @@ def test_process_killed_mid_migration_leaves_the_lock_free_and_the_revision_undo
             pause.wait(0.05)
         assert marker.exists(), f"the migrating process ended early ({process.returncode})"
     finally:
-        process.kill()  # SIGKILL, inside revision 0002 with the migration lock held
+        process.kill()  # SIGKILL, inside the new revision with the migration lock held
         process.wait()
-    assert migrate.current_revision(engine) == "0001"
+    assert migrate.current_revision(engine) == head
     assert "note" not in reflected(engine)["columns"]
     state = migrate.ensure_schema(engine)  # waits for nothing: the dead process holds no lock
-    assert (state.before, state.applied) == ("0001", ["0002"])
+    assert (state.before, state.applied) == (head, [NEXT])
     assert "note" in reflected(engine)["columns"]
     assert all_rows(engine) == schema_v0_1.ROWS
 
@@ -349,14 +392,15 @@ def test_db_upgrade_is_idempotent_and_db_current_prints_the_revision(database_ur
         assert "no database at" in empty.stderr
     else:
         assert (empty.returncode, empty.stdout.split()[0]) == (0, "none"), empty.stderr
+    head = migrate.head_revision()
     first = run_db("upgrade", "--database", database_url)
     assert first.returncode == 0, first.stderr
-    assert "applied 0001; now at 0001 (head)" in first.stdout
+    assert f"applied {', '.join(shipped())}; now at {head} (head)" in first.stdout
     second = run_db("upgrade", "--database", database_url)
     assert second.returncode == 0, second.stderr
-    assert "already at 0001 (head)" in second.stdout
+    assert f"already at {head} (head)" in second.stdout
     current = run_db("current", "--database", database_url)
-    assert (current.returncode, current.stdout) == (0, "0001 (head)\n")
+    assert (current.returncode, current.stdout) == (0, f"{head} (head)\n")
 
 
 def test_db_upgrade_adopts_a_0_1_database(engine: Engine, database_url: str):
@@ -378,7 +422,9 @@ def test_db_commands_default_to_the_data_dir_database(tmp_path: Path):
     data = tmp_path / "elsewhere"
     done = run_db("upgrade", env={"GOUACHE_DATA_DIR": str(data)}, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert run_db("current", "--data-dir", str(data)).stdout == "0001 (head)\n"
+    assert (
+        run_db("current", "--data-dir", str(data)).stdout == f"{migrate.head_revision()} (head)\n"
+    )
     chosen = tmp_path / "chosen.db"
     done = run_db("upgrade", env={"GOUACHE_DATABASE": f"sqlite:///{chosen}"}, cwd=tmp_path)
     assert done.returncode == 0 and chosen.is_file(), done.stderr
@@ -445,10 +491,11 @@ def test_two_processes_migrating_at_once_both_succeed_and_migrate_once(
     # lock released: both race for it now
     outputs = [process.communicate(timeout=120)[0] for process in processes]
     assert [process.returncode for process in processes] == [0, 0], stderr
-    assert sorted("applied 0001" in out for out in outputs) == [False, True], outputs
-    assert sum("already at 0001 (head)" in out for out in outputs) == 1, outputs
-    assert version_rows(engine) == ["0001"]
-    assert reflected(engine) == declared(schema_v0_1.operations)
+    head = migrate.head_revision()
+    assert sorted(f"applied {', '.join(shipped())};" in out for out in outputs) == [False, True]
+    assert sum(f"already at {head} (head)" in out for out in outputs) == 1, outputs
+    assert version_rows(engine) == [head]
+    assert reflected(engine) == declared(store_operations)
 
 
 # -- packaging ---------------------------------------------------------------------------------

@@ -150,6 +150,26 @@ class Settings:
         "How long one database call waits for a lock held by another process before the request "
         "gets 503 with retry-after (and a worker backs off and tries again).",
     )
+    # -- jobs: a cluster of nodes (see docs/deploy.md) --
+    no_workers: bool = _field(
+        False,
+        "GOUACHE_NO_WORKERS",
+        "Run an API-only node: accept, poll, serve links, but run no engine; `gouache worker` "
+        "processes sharing its `database` and `storage` run the operations.",
+    )
+    lease_s: float = _field(
+        30.0,
+        "GOUACHE_LEASE_S",
+        "How long a worker's claim on an operation lasts without a heartbeat (renewed every third "
+        "of it). When a worker dies, its operations are claimed again this long after its last "
+        "heartbeat (at once when it ran on the same machine).",
+    )
+    max_attempts: int = _field(
+        3,
+        "GOUACHE_MAX_ATTEMPTS",
+        "How many times an operation is claimed (after lapsed leases or storage faults) before it "
+        "fails with an error saying it was interrupted.",
+    )
     log_level: str = _field("info", "GOUACHE_LOG_LEVEL", "Log level: debug, info, warning.")
     # -- image storage ----------------------------------------------------------------------
     storage: str = _field(

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime
 import re
+from urllib.parse import unquote_plus
 
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 
 from gouache.errors import InvalidRequest, NotFound
@@ -60,6 +62,25 @@ V1_VERSIONS = ("v1", "preview")
 _DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})(-preview)?$")
 
 
+def query_version(query_string: bytes) -> str | None:
+    """The `api-version` of a raw query string (the last one), decoded as Starlette's query parser would.
+
+    Every Azure request carries it and most carry nothing else, so this looks for it directly
+    instead of parsing the whole query into a multi-dict (a tenth of a poll's own cost)."""
+    found: bytes | None = None
+    for part in query_string.split(b"&"):
+        if part.startswith(b"api-version="):
+            found = part[12:]  # the last one wins, as in Starlette's QueryParams
+        elif part == b"api-version":
+            found = b""
+        elif b"%" in part or b"+" in part:  # an escaped key might spell api-version: be exact
+            return QueryParams(query_string).get("api-version")
+    if found is None:
+        return None
+    text = found.decode("latin-1")
+    return unquote_plus(text) if b"%" in found or b"+" in found else text
+
+
 def version_date(version: str) -> datetime.date | None:
     """The date of a dated api-version, or None for anything else (including impossible dates)."""
     match = _DATED.match(version)
@@ -83,7 +104,7 @@ def require_version(
 ) -> str:
     """The api-version sent, if the route serves it. `newer`: dated versions after the newest
     supported one are served too (as the newest)."""
-    version = request.query_params.get("api-version")
+    version = query_version(request.scope.get("query_string", b""))
     if not version:
         raise InvalidRequest(
             f"Missing required query parameter 'api-version'. Supported on {route}: "

@@ -1,4 +1,4 @@
-"""`gouache` entry point: one sub-command per module (serve, generate, usage, db, deck, brand-kit)."""
+"""`gouache` entry point: one sub-command per module (serve, worker, generate, usage, db, deck, brand-kit)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 from gouache import __version__
 
-SUBCOMMANDS = ("serve", "generate", "usage", "db", "deck", "brand_kit")
+SUBCOMMANDS = ("serve", "worker", "generate", "usage", "db", "deck", "brand_kit")
 
 
 def build_parser() -> argparse.ArgumentParser:

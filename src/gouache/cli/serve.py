@@ -41,6 +41,17 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument(
         "--storage", help="images: a folder, s3://, az:// or gs:// URL (default DATA_DIR/images)"
     )
+    parser.add_argument(
+        "--database",
+        help="sqlite:///file.db or postgresql://user:password@host:5432/name "
+        "(default DATA_DIR/gouache.db)",
+    )
+    parser.add_argument(
+        "--no-workers",
+        action="store_true",
+        default=None,
+        help="API-only node: `gouache worker` processes on the same database run the operations",
+    )
     return parser
 
 
@@ -109,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
                 "insecure_no_auth": args.insecure_no_auth,
                 "log_level": args.log_level,
                 "storage": args.storage,
+                "database": args.database,
+                "no_workers": args.no_workers,
             },
         )
         check_storage(settings.storage, settings.storage_endpoint, settings.links)
@@ -121,7 +134,13 @@ def run(args: argparse.Namespace) -> int:
             deployments = default_deployments(args.engine)
         check_tls(settings)
         check_exposure(settings)
-        lock_data_dir(settings.data_dir)
+        if settings.database:
+            from gouache.jobs.database import parse_url
+
+            parse_url(settings.database)  # a bad URL stops here, before anything loads
+        if not settings.database and not settings.no_workers:
+            # one machine: one server per data dir (fails fast, before any engine loads)
+            lock_data_dir(settings.data_dir)
     except ConfigError as exc:
         print(f"gouache serve: {exc.message}", file=sys.stderr)
         return 2

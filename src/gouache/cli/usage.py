@@ -70,6 +70,9 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--data-dir", help="the server's data dir (default .gouache)")
+    parser.add_argument(
+        "--database", help="database URL (default: gouache.db in the data dir); see docs/deploy.md"
+    )
     parser.add_argument("--since", type=parse_since, default=0, help="7d, 24h, ISO date, unix s")
     parser.add_argument("--format", choices=["table", "json"], default="table")
     return parser
@@ -82,18 +85,31 @@ def _when(seconds: int | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load_settings(overrides={"data_dir": args.data_dir})
-    database = Path(settings.data_dir) / "gouache.db"
-    if not database.exists():
-        print(f"gouache usage: no database at {database}; is --data-dir right?", file=sys.stderr)
-        return 1
+    from gouache.errors import GouacheError
+
+    settings = load_settings(
+        overrides={"data_dir": args.data_dir, "database": getattr(args, "database", None)}
+    )
+    database: str | Path = settings.database
+    if not database:
+        database = Path(settings.data_dir) / "gouache.db"
+        if not database.exists():
+            print(
+                f"gouache usage: no database at {database}; is --data-dir right?", file=sys.stderr
+            )
+            return 1
     from gouache.jobs.store import OperationStore  # SQLAlchemy: only this sub-command needs it
 
-    store = OperationStore(database)
     try:
-        rows = store.usage(since=args.since)
-    finally:
-        store.close()
+        # read-only use: never migrate from a report command
+        store = OperationStore(database, migrate=False)
+        try:
+            rows = store.usage(since=args.since)
+        finally:
+            store.close()
+    except GouacheError as exc:
+        print(f"gouache usage: {exc.message}", file=sys.stderr)
+        return 1
     if args.format == "json":
         print(json.dumps(rows, indent=2))
         return 0

@@ -1,8 +1,10 @@
-"""The data dir: private to its owner, and worked by one process at a time.
+"""The data dir: private to its owner, and served by one `gouache serve` at a time.
 
-At start-up the workers re-queue whatever was `running`; that is only safe if no other live
-process owns those operations, so whoever starts workers on a data dir holds `serve.lock` (an
-advisory `flock`, released by the kernel when the process dies, SIGKILL included).
+A one-machine server (workers on, no `database` URL) holds `serve.lock` (an advisory `flock`,
+released by the kernel when the process dies, SIGKILL included), so that starting the same server
+twice fails at once, and so that it alone fails operations of deployments removed from its config.
+Claims are leases, so correctness no longer depends on it: `gouache worker` processes may share
+the data dir's database without taking it.
 """
 
 from __future__ import annotations

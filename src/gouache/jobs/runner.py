@@ -2,8 +2,15 @@
 
 Each deployment gets `workers` threads, each with its own engine instance, so one engine object is
 never used from two threads and the event loop never runs engine code. Submissions wake the
-deployment's workers at once through a condition variable; a slow poll of the store also picks up
+deployment's workers at once through a condition variable (fed by NOTIFY on PostgreSQL, so a
+submit on any node wakes them); a slow poll of the store covers lost notifications and, on SQLite,
 work that another process queued.
+
+Every claim is a lease. One heartbeat thread per pool renews the leases of everything its workers
+hold; a worker that dies stops renewing, and once its leases lapse any worker may claim the
+operations again. Images of each attempt get their own names and the result is written only by the
+claim that still owns the operation, so a worker whose lease was taken over writes no result and
+removes only its own images.
 
 A worker never dies of a fault around the engine: a locked or full database, a full or read-only
 image folder. It records the fault (which `/readyz` reports and which makes synchronous routes
@@ -15,6 +22,8 @@ by a storage fault goes back to the queue, up to `MAX_ATTEMPTS` runs, then fails
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 import uuid
@@ -50,10 +59,40 @@ ENGINE_FIELDS = (
 )
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp"}
 POLL_S = 1.0
+"""The safety poll while idle: on SQLite, how soon a worker notices work another process queued."""
+LISTENING_POLL_S = 5.0
+"""The safety poll where NOTIFY wakes workers (PostgreSQL): only lost notifications wait this long."""
 MAX_ATTEMPTS = 3
 # a fixed id no real operation has: workers write and remove one tiny file there to learn when a
 # full or read-only image folder has recovered
 PROBE_ID = str(uuid.UUID(int=0))
+
+
+def worker_id(deployment: str, index: int) -> str:
+    """Unique per worker thread and per claim-holder: `host/pid/deployment-index-random`, so a
+    process that starts on the same host can tell which leases belonged to processes now dead."""
+    host = socket.gethostname()[:20]
+    return f"{host}/{os.getpid()}/{deployment[:16]}-{index}-{uuid.uuid4().hex[:6]}"
+
+
+def dead_local_workers(workers: list[str]) -> list[str]:
+    """The workers among these that ran in a process of this host that no longer exists."""
+    host = socket.gethostname()[:20]
+    dead = []
+    for worker in workers:
+        parts = worker.split("/")
+        if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+            continue
+        pid = int(parts[1])
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            dead.append(worker)
+        except PermissionError:
+            pass  # alive, another user's
+    return dead
 
 
 def engine_request(operation: Operation, images: ImageStore | None = None) -> ImageRequest:
@@ -153,6 +192,10 @@ class WorkerPool:
         self.engines: dict[str, list[Engine]] = defaultdict(list)
         self.failure: str | None = None
         self.throughput = Throughput(sum(d.workers for d in deployments.values()))
+        self.poll_s = POLL_S
+        # the claims each worker holds now, {worker: {operation id: attempt}}, for the heartbeat
+        self._held: dict[str, dict[str, int]] = defaultdict(dict)
+        self._held_lock = threading.Lock()
 
     @property
     def ready(self) -> bool:
@@ -161,11 +204,14 @@ class WorkerPool:
     def start(self) -> None:
         if self._loading == 0:
             self._ready.set()
+        heartbeat = threading.Thread(target=self._heartbeat, name="gouache-heartbeat", daemon=True)
+        heartbeat.start()
+        self._threads.append(heartbeat)
         for deployment in self.deployments.values():
             for index in range(deployment.workers):
                 thread = threading.Thread(
                     target=self._run,
-                    args=(deployment, f"{deployment.name}-{index}-{uuid.uuid4().hex[:8]}"),
+                    args=(deployment, worker_id(deployment.name, index)),
                     name=f"gouache-worker-{deployment.name}-{index}",
                     daemon=True,
                 )
@@ -189,6 +235,44 @@ class WorkerPool:
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+
+    def notify_all(self) -> None:
+        """Wake every deployment's workers (leases lapsed, or a lost notification suspected)."""
+        for name in self._wake:
+            self.notify(name)
+
+    # -- leases -----------------------------------------------------------------------------
+
+    def _hold(self, worker: str, operations: list[Operation]) -> None:
+        with self._held_lock:
+            self._held[worker].update({op.id: op.attempts for op in operations})
+
+    def _drop(self, worker: str, operation_id: str) -> None:
+        with self._held_lock:
+            self._held[worker].pop(operation_id, None)
+
+    def _heartbeat(self) -> None:
+        """Renew every held lease at a third of its length: two beats may fail (a database
+        hiccup) before any lease lapses."""
+        interval = max(0.05, self.store.lease_s / 3)
+        while not self._stop.wait(interval):
+            with self._held_lock:
+                held = {worker: dict(claims) for worker, claims in self._held.items() if claims}
+            for worker, claims in held.items():
+                try:
+                    kept = self.store.renew(claims.items(), worker)
+                except StoreUnavailable as exc:
+                    log.warning(
+                        "heartbeat: could not renew %d leases: %s", len(claims), exc.message
+                    )
+                    continue
+                for lost in set(claims) - kept:
+                    log.warning(
+                        "worker %s lost operation %s (its lease lapsed and another worker took it, "
+                        "or it ended meanwhile); its result will not be written",
+                        worker,
+                        lost,
+                    )
 
     # -- one worker -------------------------------------------------------------------------
 
@@ -266,8 +350,9 @@ class WorkerPool:
         limit = max(1, engine.max_batch_images)
         claimed = self.store.claim(deployment.name, worker, limit=limit, max_images=limit)
         if not claimed:
-            self._wait(deployment.name, POLL_S)
+            self._wait(deployment.name, self.poll_s)
             return []
+        self._hold(worker, claimed)
         if engine.batch_window_s > 0:
             deadline = time.monotonic() + engine.batch_window_s
             while (room := limit - sum(op.n for op in claimed)) > 0:
@@ -279,6 +364,7 @@ class WorkerPool:
                     more = self.store.claim(deployment.name, worker, limit=room, max_images=room)
                 except StoreUnavailable:
                     break  # run what we hold; the loop notices the fault on its next claim
+                self._hold(worker, more)
                 claimed.extend(more)
         return claimed
 
@@ -356,13 +442,20 @@ class WorkerPool:
         self.throughput.record(len(group), time.perf_counter() - started)
 
     def _save(self, operation: Operation, images: list[GeneratedImage]) -> list[dict[str, Any]]:
-        """Write every image or none: on a failure the ones written are removed again."""
+        """Write every image or none: on a failure the ones written are removed again. Names
+        carry the attempt, so this never touches what another attempt wrote."""
         data = []
+        written: list[str] = []
         try:
             for index, image in enumerate(images):
                 name = self.images.put(
-                    operation.id, index, EXTENSIONS[image.media_type], image.data
+                    operation.id,
+                    index,
+                    EXTENSIONS[image.media_type],
+                    image.data,
+                    attempt=max(1, operation.attempts),
                 )
+                written.append(name)
                 item: dict[str, Any] = {"name": name}
                 if image.revised_prompt is not None:
                     item["revised_prompt"] = image.revised_prompt
@@ -370,7 +463,7 @@ class WorkerPool:
         except (StorageError, OSError) as exc:
             error = exc if isinstance(exc, StorageError) else storage_error(exc, "saved")
             try:
-                self.images.delete(operation.id)
+                self.images.discard(operation.id, written)
             except (StorageError, OSError):
                 log.warning("could not remove the partial images of %s", operation.id)
             raise error from exc
@@ -388,33 +481,53 @@ class WorkerPool:
         except StorageError as exc:
             # not the operation's fault: run it again once storage recovers, a bounded number
             # of times (attempts counts this run already)
-            if operation.attempts + 1 < MAX_ATTEMPTS:
-                self._finish(lambda: self.store.release(operation.id, worker), deployment)
+            if operation.attempts < self.store.max_attempts:
+                self._finish(
+                    lambda: self.store.release(operation.id, worker, attempt=operation.attempts),
+                    deployment,
+                )
+                self._drop(worker, operation.id)
             else:
                 self._fail(deployment, worker, operation, exc)
             raise
         result = {"created": int(time.time()), "data": data}
-        if self._finish(lambda: self.store.succeed(operation.id, worker, result), deployment):
+        written = [item["name"] for item in data]
+        if self._finish(
+            lambda: self.store.succeed(operation.id, worker, result, attempt=operation.attempts),
+            deployment,
+        ):
             self.metrics.operations_finished.labels(deployment.name, "succeeded").inc()
             self.faults.clear_storage(deployment.name)
-        else:  # deleted or taken over meanwhile: do not leave orphaned bytes behind
+        else:  # taken over meanwhile: remove this attempt's images, never the new owner's
+            log.warning(
+                "operation %s: attempt %d lost its lease before finishing; its images are removed "
+                "and its result is not written",
+                operation.id,
+                operation.attempts,
+            )
             try:
-                self.images.delete(operation.id)
+                self.images.discard(operation.id, written)
             except (StorageError, OSError):
-                log.warning("could not remove the images of %s; the sweeper will", operation.id)
+                log.warning("could not remove the images of %s; expiry will", operation.id)
+        self._drop(worker, operation.id)
         self.on_finished(operation.id)
 
     def _fail(
         self, deployment: Deployment, worker: str, operation: Operation, exc: BaseException
     ) -> None:
-        self._finish(lambda: self.store.fail(operation.id, worker, error_record(exc)), deployment)
-        self.metrics.operations_finished.labels(deployment.name, "failed").inc()
+        record = error_record(exc)
+        if self._finish(
+            lambda: self.store.fail(operation.id, worker, record, attempt=operation.attempts),
+            deployment,
+        ):
+            self.metrics.operations_finished.labels(deployment.name, "failed").inc()
+        self._drop(worker, operation.id)
         self.on_finished(operation.id)
 
     def _finish(self, write: Callable[[], bool], deployment: Deployment) -> bool:
         """Record an outcome, retrying while the database is unavailable: the work is done and
         must not be lost to a lock held a little too long. Stopping leaves the operation
-        `running`, which the next start re-queues."""
+        `running` under a lease that lapses, after which any worker runs it again."""
         backoff = Backoff()
         while True:
             try:

@@ -8,6 +8,12 @@ writes have separate pools, so writes stuck behind a lock never delay a poll.
 
 Every operation belongs to a tenant (the name of the API key that created it); reads and deletes
 of another tenant's operation answer 404 exactly as for an id that never existed.
+
+The same object serves one machine and a cluster. With `no_workers` it is an API-only node: it
+queues operations that `gouache worker` processes run. On PostgreSQL it listens for the
+notifications the store sends, so a synchronous request answers as soon as its operation finishes
+on any worker, and a submit on any node wakes idle workers everywhere. The expiry sweep runs on one
+node at a time, the one holding the `sweeper` lease.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ import contextlib
 import functools
 import logging
 import math
+import os
 import secrets
+import socket
 import time
 import uuid
 from collections import defaultdict
@@ -32,14 +40,30 @@ from gouache.errors import (
     NotFound,
     ServiceUnavailable,
     StorageError,
+    StoreUnavailable,
     TooManyRequests,
 )
+from gouache.jobs.cache import FinishedCache
+from gouache.jobs.database import default_url
 from gouache.jobs.datadir import lock_data_dir, make_private, unlock_data_dir
 from gouache.jobs.faults import storage_error
 from gouache.jobs.progress import PreviewRecord, ProgressStore
-from gouache.jobs.runner import MAX_ATTEMPTS, PROBE_ID, WorkerPool
+from gouache.jobs.runner import (
+    LISTENING_POLL_S,
+    MAX_ATTEMPTS,
+    PROBE_ID,
+    WorkerPool,
+    dead_local_workers,
+)
 from gouache.jobs.states import FINISHED, Status
-from gouache.jobs.store import Operation, OperationStore
+from gouache.jobs.store import (
+    DELETED_CHANNEL,
+    FINISHED_CHANNEL,
+    SUBMITTED_CHANNEL,
+    Operation,
+    OperationStore,
+)
+from gouache.jobs.wakeups import Listener
 from gouache.metrics import Metrics
 from gouache.settings import Settings
 from gouache.storage import image_store_for
@@ -54,6 +78,12 @@ SWEEP_BATCH = 500
 # listing the image folder costs as much as there are live operations: once an hour is plenty for
 # what only a crash leaves behind
 RECONCILE_INTERVAL_S = 3600.0
+SWEEPER_LEASE = "sweeper"
+WAIT_POLL_S = 0.2
+"""How often a synchronous request re-reads its operation on SQLite, where a worker in another
+process cannot wake it (a poll is one indexed read of a local file)."""
+LISTENING_WAIT_POLL_S = 2.0
+"""The same where NOTIFY wakes it (PostgreSQL): only a lost notification waits this long."""
 
 __all__ = ["MAX_ATTEMPTS", "OperationService"]
 
@@ -65,21 +95,36 @@ class OperationService:
         deployments: dict[str, Deployment],
         metrics: Metrics,
         on_fatal: Callable[[str], None] = lambda _msg: None,
+        *,
+        workers: bool | None = None,
+        worker_deployments: dict[str, Deployment] | None = None,
     ) -> None:
+        """`workers` (default: not `settings.no_workers`) runs engines in this process, for
+        `worker_deployments` (default: all of `deployments`)."""
         self.settings = settings
         self.deployments = deployments
         self.metrics = metrics
+        self.runs_workers = (not settings.no_workers) if workers is None else workers
         data_dir = Path(settings.data_dir)
         make_private(data_dir)
+        # one machine, one process: the data dir's own SQLite file, which `serve.lock` guards
+        self.single_node = not settings.database
         self.store = OperationStore(
-            data_dir / "gouache.db", busy_timeout_s=settings.store_busy_timeout_s
+            settings.database or default_url(data_dir),
+            busy_timeout_s=settings.store_busy_timeout_s,
+            lease_s=settings.lease_s,
+            max_attempts=settings.max_attempts,
         )
+        self.store.finished_hook = self._finished
+        self.node = f"{socket.gethostname()[:40]}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
         self.images = image_store_for(settings)
         self.progress = ProgressStore(self.store.engine)
         self.pool = WorkerPool(
             self.store,
             self.images,
-            deployments,
+            (worker_deployments if worker_deployments is not None else deployments)
+            if self.runs_workers
+            else {},
             metrics,
             on_finished=self._finished,
             on_fatal=on_fatal,
@@ -93,34 +138,75 @@ class OperationService:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._locked = False
         self._reconciled_at: float | None = None
+        self.listener: Listener | None = None
+        # polls of finished operations from memory, where every deletion reaches this process:
+        # the only process of a one-machine data dir, or any node hearing PostgreSQL's NOTIFY
+        self.cache: FinishedCache | None = (
+            FinishedCache()
+            if (self.single_node and self.runs_workers) or not self.store.is_sqlite
+            else None
+        )
+        self.wait_poll_s = WAIT_POLL_S if self.store.is_sqlite else LISTENING_WAIT_POLL_S
+        if not self.store.is_sqlite:
+            self.listener = Listener(
+                self.store.url,
+                {
+                    SUBMITTED_CHANNEL: self.pool.notify,
+                    FINISHED_CHANNEL: self._finished,
+                    DELETED_CHANNEL: self._deleted_elsewhere,
+                },
+                on_reconnect=self._recheck,
+            )
+            self.pool.poll_s = LISTENING_POLL_S
         metrics.watch_store(self.store.count_unfinished_by_status)
 
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
-        """Take the data dir's lock, settle what a previous run left, then start the workers."""
+        """Settle what a previous run left, start listening, then start the workers.
+
+        On one machine (the data dir's own database) the server holds `serve.lock`, so a second
+        `gouache serve` on the same data dir fails fast, and operations of deployments removed
+        from the config are failed. Whatever the backend, leases of workers whose process has
+        died on this host are ended at once, so their operations run again without waiting for
+        the lease to lapse."""
         self._loop = loop
-        lock_data_dir(Path(self.settings.data_dir), for_workers=True)
-        self._locked = True
-        requeued, failed = self.store.requeue_running(MAX_ATTEMPTS)
-        if requeued or failed:
-            log.warning(
-                "restart: %d interrupted operations queued again, %d given up", requeued, failed
-            )
-        removed = self.store.fail_unknown_deployments(self.deployments)
-        for name, count in removed.items():
-            log.warning(
-                "restart: %d queued operations of deployment %r failed: it is no longer in the "
-                "config",
-                count,
-                name,
-            )
-        self.pool.start()
-        for name in self.store.deployments_with_work():
-            self.pool.notify(name)
+        if self.runs_workers and self.single_node:
+            lock_data_dir(Path(self.settings.data_dir), for_workers=True)
+            self._locked = True
+        if self.runs_workers:
+            dead = dead_local_workers(self.store.running_workers())
+            if dead:
+                lapsed = self.store.lapse_leases(dead)
+                log.warning(
+                    "restart: %d operations of %d stopped workers of this host can be claimed "
+                    "again",
+                    lapsed,
+                    len(dead),
+                )
+        if self.single_node:
+            removed = self.store.fail_unknown_deployments(self.deployments)
+            for name, count in removed.items():
+                log.warning(
+                    "restart: %d queued operations of deployment %r failed: it is no longer in "
+                    "the config",
+                    count,
+                    name,
+                )
+        if self.listener is not None:
+            self.listener.start()
+            self.listener.wait_listening(10)
+        if self.runs_workers:
+            self.pool.start()
+            for name in self.store.deployments_with_work():
+                self.pool.notify(name)
 
     def stop(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
         self.pool.stop()
+        with contextlib.suppress(StoreUnavailable):
+            self.store.release_lease(SWEEPER_LEASE, self.node)
         self._reads.shutdown(wait=True, cancel_futures=True)
         self._writes.shutdown(wait=True, cancel_futures=True)
         self.store.close()
@@ -130,7 +216,7 @@ class OperationService:
 
     @property
     def ready(self) -> bool:
-        return self.pool.ready
+        return self.pool.ready or not self.runs_workers
 
     def faults(self) -> dict[str, dict[str, Any]]:
         """Deployments that cannot make progress now, with the reason (for /readyz)."""
@@ -199,7 +285,8 @@ class OperationService:
                 with contextlib.suppress(StorageError, OSError):
                     self.images.delete(operation_id)
             raise
-        self.pool.notify(deployment.name)
+        if self.store.is_sqlite:  # PostgreSQL: the insert's NOTIFY wakes workers on every node
+            self.pool.notify(deployment.name)
         return operation
 
     def _put_inputs(self, operation_id: str, inputs: Sequence[tuple[str, bytes]]) -> None:
@@ -256,7 +343,15 @@ class OperationService:
             )
 
     async def get(self, operation_id: str, *, tenant: str = NO_KEYS_TENANT) -> Operation:
+        cache = self.cache
+        if cache is not None:
+            cached = cache.get(operation_id)
+            if cached is not None and cached.tenant == tenant:
+                return cached
+            started = time.monotonic()
         operation = await self._read(self._lookup, operation_id, tenant)
+        if cache is not None and operation is not None:
+            cache.put(operation, started)
         if operation is None:
             raise NotFound(
                 f"Operation '{operation_id}' was not found. It may never have existed, its record "
@@ -299,8 +394,14 @@ class OperationService:
                 "finished (succeeded, failed or canceled). Poll it and delete it then.",
                 code="unexpectedEntityState",
             )
+        self._invalidate(operation_id)
         await self._write(self._delete_images, operation_id)
         await self._write(self.store.mark_deleted, operation_id)
+        self._invalidate(operation_id)
+
+    def _invalidate(self, operation_id: str) -> None:
+        if self.cache is not None:
+            self.cache.invalidate(operation_id)
 
     def _delete_images(self, operation_id: str) -> None:
         """Delete through the image store and check nothing is left, whichever store it is."""
@@ -337,7 +438,11 @@ class OperationService:
                     left = deadline - loop.time()
                     if left <= 0:
                         raise TimeoutError
-                    await asyncio.wait_for(future, left)
+                    # woken by this process's workers or, on PostgreSQL, by a NOTIFY from any
+                    # node; the periodic look covers workers in other processes on SQLite and
+                    # notifications lost while reconnecting
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(future, min(left, self.wait_poll_s))
                     continue
             finally:
                 self._forget(operation_id, future)
@@ -374,6 +479,19 @@ class OperationService:
             return
         self._call_on_loop(operation_id)
 
+    def _deleted_elsewhere(self, operation_id: str) -> None:
+        """Another node (or this one) deleted an operation: drop it from the cache."""
+        self._invalidate(operation_id)
+
+    def _recheck(self) -> None:
+        """After notifications may have been lost: forget cached operations, wake workers and
+        every waiting request."""
+        if self.cache is not None:
+            self.cache.clear()
+        self.pool.notify_all()
+        for operation_id in list(self._waiters):
+            self._finished(operation_id)
+
     def _faulted(self, deployment: str) -> None:
         """Called from a worker thread: wake the waiters of that deployment to give up."""
         if self._loop is None:
@@ -405,10 +523,14 @@ class OperationService:
         Images go first, then the batch is marked deleted in one transaction: a crash in between
         leaves expired operations whose images are gone, which the next sweep marks deleted."""
         now = int(time.time()) if now is None else now
+        hold = max(60.0, self.settings.sweep_interval_s * 3)
+        if not self.store.hold_lease(SWEEPER_LEASE, self.node, hold):
+            return 0  # another node sweeps; this one takes over if that one stops renewing
         removed = 0
         while ids := self.store.expired(now, limit=SWEEP_BATCH):
             gone = []
             for operation_id in ids:
+                self._invalidate(operation_id)
                 try:
                     self._delete_images(operation_id)
                     gone.append(operation_id)

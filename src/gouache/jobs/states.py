@@ -1,13 +1,15 @@
 """Operation states, as the Azure async image API names them.
 
-    notRunning --claim--> running --done--> succeeded
-         |                   |----fail----> failed
-         |                   `--crash-----> notRunning   (re-queued at restart, attempts + 1)
-         `--(too many attempts)-----------> failed
+    notRunning --claim (lease)--> running --done--> succeeded
+         |                          |----fail----> failed
+         |                          |--lease lapsed--> running again (another claim, attempts + 1)
+         |                          `--lapsed at max_attempts--> failed
+         `--sync request gave up--> canceled
     succeeded | failed | canceled --DELETE or expiry--> deleted
 
-Every transition is one UPDATE guarded by the state it leaves, so two workers can never both run
-an operation and a finished one is never overwritten.
+Every transition is one UPDATE guarded by the state it leaves (finishing also by the claim's
+worker and attempt), so two workers can never both write an operation's result and a finished
+one is never overwritten. See docs/architecture.md, "Leases".
 """
 
 from __future__ import annotations

@@ -1,8 +1,15 @@
-"""The durable operation store: one SQLite file (WAL) through SQLAlchemy Core.
+"""The durable operation store and queue: a SQLite file (WAL) or PostgreSQL, through SQLAlchemy Core.
 
 An operation is committed here before the API answers 202, so a crash at any moment loses nothing
-that was accepted. SQLAlchemy keeps the SQL portable to a shared database when API and GPU workers
-run on different nodes; the guarded UPDATEs below are what make claiming safe there too.
+that was accepted. The SQL is portable: every state change is one UPDATE guarded by the state it
+leaves, which is what makes claiming safe between threads, processes and machines. On PostgreSQL
+the claim also locks the rows it takes with `FOR UPDATE SKIP LOCKED`, so workers on many machines
+never wait on each other's candidates.
+
+A claim is a lease (see docs/architecture.md): the claiming worker's heartbeats push
+`lease_until` forward; once it passes, any worker may claim the operation again, up to
+`max_attempts` claims. A claim is identified by (worker, attempts): finishing, releasing and
+renewing are guarded by both, so a worker whose lease was taken over writes nothing.
 """
 
 from __future__ import annotations
@@ -28,16 +35,19 @@ from sqlalchemy import (
     Table,
     Text,
     case,
-    create_engine,
     event,
     func,
+    or_,
     select,
+    text,
     update,
 )
+from sqlalchemy.engine import URL
 from sqlalchemy.engine import Engine as SqlEngine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from gouache.errors import StoreUnavailable
+from gouache.jobs.database import create_database_engine, parse_url, sqlite_path, sqlite_pragmas
 from gouache.jobs.migrate import ensure_schema
 from gouache.jobs.states import FINISHED, UNFINISHED, Status
 
@@ -66,12 +76,24 @@ operations = Table(
     Column("worker", String(64)),
     # the API key's name (its tenant); "" when the server has no keys
     Column("tenant", String(64), nullable=False, default="", server_default=""),
+    # the claim's lease: its worker's heartbeats push it forward; once past, anyone may claim
+    Column("lease_until", Float),
+    Column("claimed_at", Float),
     Index("ix_operations_queue", "status", "deployment", "created_at"),
     Index("ix_operations_expires", "expires"),
     # the sweeper's index: expired rows of a given status, without touching the rest of history
     Index("ix_operations_status_expires", "status", "expires"),
     Index("ix_operations_user", "user", "created"),
 )
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("until", Float, nullable=False),
+)
+"""Cluster-wide roles one node at a time holds (the expiry sweeper), each until `until`."""
 
 
 @dataclass(frozen=True)
@@ -122,8 +144,10 @@ STORE_RETRY_AFTER_S = 2
 def store_error(exc: BaseException) -> StoreUnavailable:
     """A database failure in words a client may see: the cause, never a server path."""
     text = str(getattr(exc, "orig", None) or exc).lower()
-    if "locked" in text or "busy" in text:
+    if "locked" in text or "busy" in text or "lock timeout" in text:
         cause = "it is locked by another process or transaction"
+    elif "connection" in text or "could not connect" in text or "server closed" in text:
+        cause = "its server cannot be reached"
     elif "full" in text:
         cause = "its disk is full"
     elif "readonly" in text or "read-only" in text:
@@ -157,17 +181,6 @@ def guarded(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    # NORMAL in WAL mode survives any process crash (SIGKILL included); only an OS crash or power
-    # loss can drop the last transactions. FULL would fsync every commit.
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
 def _private_file(path: Path) -> None:
     """Create the database file readable by its owner only, before SQLite opens it: its WAL and
     shared-memory files then inherit the same 0600 mode."""
@@ -178,28 +191,84 @@ def _private_file(path: Path) -> None:
             candidate.chmod(0o600)
 
 
+SUBMITTED_CHANNEL = "gouache_submitted"
+"""NOTIFY channel (PostgreSQL) that wakes workers: the payload is the deployment with new work."""
+FINISHED_CHANNEL = "gouache_finished"
+"""NOTIFY channel (PostgreSQL) that wakes synchronous requests: the payload is the operation id."""
+DELETED_CHANNEL = "gouache_deleted"
+"""NOTIFY channel (PostgreSQL) for deletions: the payload is the operation id."""
+
+DEFAULT_LEASE_S = 30.0
+DEFAULT_MAX_ATTEMPTS = 3
+
+
+def interrupted_error(attempts: int) -> dict[str, Any]:
+    """The error of an operation whose claims lapsed too often: say what happened and what to do."""
+    return {
+        "code": "internalFailure",
+        "message": (
+            f"The operation was interrupted {attempts} times (the worker running it stopped "
+            "renewing its lease: it was killed, lost its machine or lost its connection to the "
+            "database) and was given up. Submit it again; if this repeats, the server's operator "
+            "should check the workers' logs."
+        ),
+        "status_code": 500,
+        "type": "server_error",
+    }
+
+
 class OperationStore:
-    def __init__(self, path: Path, *, busy_timeout_s: float = 10.0) -> None:
-        self.path = path
+    """Operations in a database named by URL (or a SQLite file path).
+
+    SQLite keeps a per-thread raw `sqlite3` connection for `get`, the hot path of every poll;
+    every other call, and every call on PostgreSQL, goes through SQLAlchemy's pool.
+    """
+
+    def __init__(
+        self,
+        database: Path | str | URL,
+        *,
+        busy_timeout_s: float = 10.0,
+        lease_s: float = DEFAULT_LEASE_S,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        migrate: bool = True,
+    ) -> None:
+        if isinstance(database, Path):
+            database = f"sqlite:///{database}"
+        self.url = parse_url(database) if isinstance(database, str) else database
+        self.path = sqlite_path(self.url)
+        self.is_sqlite = self.path is not None
         self.busy_timeout_ms = int(busy_timeout_s * 1000)
-        _private_file(path)
-        self.engine: SqlEngine = create_engine(
-            f"sqlite:///{path}",
-            connect_args={"check_same_thread": False},
-            pool_size=8,
-            max_overflow=16,
+        self.lease_s = lease_s
+        self.max_attempts = max_attempts
+        self.lapsed_check_s = min(1.0, lease_s / 4)
+        self._lapsed_checked: dict[str, float] = {}
+        if self.path is not None:
+            _private_file(self.path)
+        self.engine: SqlEngine = create_database_engine(self.url)
+        event.listen(
+            self.engine, "connect", self._on_connect if self.is_sqlite else self._on_pg_connect
         )
-        event.listen(self.engine, "connect", self._on_connect)
-        ensure_schema(self.engine)
+        ensure_schema(self.engine, migrate=migrate)
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        # called after commit with the id of an operation this process ended outside a worker's
+        # own finish (a claim that gave up a lapsed operation), so local waiters hear of it
+        self.finished_hook: Callable[[str], None] = lambda _id: None
 
     def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
-        _sqlite_pragmas(dbapi_connection, _record)
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
         cursor.close()
+
+    def _on_pg_connect(self, dbapi_connection: Any, _record: Any) -> None:
+        """A lock held by another session (a long transaction, a migration, an operator's
+        `LOCK TABLE`) fails a statement after the busy timeout instead of blocking it forever,
+        as SQLite's busy timeout does: requests get 503 with retry-after, workers back off."""
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {self.busy_timeout_ms}")
+        dbapi_connection.commit()
 
     def close(self) -> None:
         with self._readers_lock:
@@ -207,6 +276,15 @@ class OperationStore:
                 connection.close()
             self._readers.clear()
         self.engine.dispose()
+
+    def _notify(self, conn: Any, channel: str, payload: str) -> None:
+        """PostgreSQL: NOTIFY listeners when this transaction commits (never before, never if it
+        rolls back). SQLite has no listeners: its processes wake one another by polling."""
+        if not self.is_sqlite:
+            conn.execute(
+                text("SELECT pg_notify(:channel, :payload)"),
+                {"channel": channel, "payload": payload},
+            )
 
     # -- writes -----------------------------------------------------------------------------
 
@@ -245,6 +323,7 @@ class OperationStore:
                     tenant=tenant,
                 )
             )
+            self._notify(conn, SUBMITTED_CHANNEL, deployment)
         return Operation(
             id=id,
             deployment=deployment,
@@ -267,15 +346,37 @@ class OperationStore:
     def claim(
         self, deployment: str, worker: str, limit: int = 1, max_images: int | None = None
     ) -> list[Operation]:
-        """Move up to `limit` queued operations of a deployment to running, oldest first.
+        """Claim up to `limit` operations of a deployment, oldest first, under a fresh lease.
 
-        Each UPDATE is guarded by `status = notRunning`: a row another worker took in the meantime
-        simply is not updated, and is not returned.
+        Candidates are queued operations and running ones whose lease has lapsed (their worker
+        died). A lapsed one that has used up `max_attempts` claims is failed here instead. Each
+        UPDATE is guarded by the status and attempt count that were read: a row another worker
+        took in the meantime is simply not updated, and not returned. The operations returned
+        carry this claim's attempt number, which finishing must quote.
         """
         claimed: list[Operation] = []
         images = 0
+        now = time.time()
+        given_up: list[str] = []
+        # looking for lapsed leases costs a query; a lease lapses rarely, and noticing it a
+        # fraction of a lease later changes nothing, so look at most every `lapsed_check_s`
+        look_for_lapsed = now - self._lapsed_checked.get(deployment, 0.0) >= self.lapsed_check_s
         with self.engine.begin() as conn:
-            rows = conn.execute(
+            lapsed = []
+            if look_for_lapsed:
+                self._lapsed_checked[deployment] = now
+                lapsed = conn.execute(
+                    select(operations)
+                    .where(
+                        operations.c.status == Status.RUNNING.value,
+                        operations.c.deployment == deployment,
+                        or_(operations.c.lease_until.is_(None), operations.c.lease_until < now),
+                    )
+                    .order_by(operations.c.created_at)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                ).all()
+            queued = conn.execute(
                 select(operations)
                 .where(
                     operations.c.status == Status.NOT_RUNNING.value,
@@ -283,90 +384,207 @@ class OperationStore:
                 )
                 .order_by(operations.c.created_at)
                 .limit(limit)
+                .with_for_update(skip_locked=True)
             ).all()
-            for row in rows:
+            for row in [*lapsed, *queued]:
+                if len(claimed) >= limit:
+                    break
+                guard = [
+                    operations.c.id == row.id,
+                    operations.c.status == row.status,
+                    operations.c.attempts == row.attempts,
+                ]
+                if row.status == Status.RUNNING.value:
+                    guard.append(
+                        or_(operations.c.lease_until.is_(None), operations.c.lease_until < now)
+                    )
+                    if row.attempts >= self.max_attempts:
+                        done = conn.execute(
+                            update(operations)
+                            .where(*guard)
+                            .values(
+                                status=Status.FAILED.value,
+                                error=json.dumps(interrupted_error(row.attempts)),
+                                finished_at=now,
+                                lease_until=None,
+                            )
+                        )
+                        if done.rowcount == 1:
+                            given_up.append(row.id)
+                            self._notify(conn, FINISHED_CHANNEL, row.id)
+                        continue
                 if max_images is not None and claimed and images + row.n > max_images:
                     break
+                attempt = row.attempts + 1
                 done = conn.execute(
                     update(operations)
-                    .where(
-                        operations.c.id == row.id, operations.c.status == Status.NOT_RUNNING.value
-                    )
+                    .where(*guard)
                     .values(
                         status=Status.RUNNING.value,
                         worker=worker,
-                        attempts=operations.c.attempts + 1,
+                        attempts=attempt,
+                        lease_until=now + self.lease_s,
+                        claimed_at=now,
                     )
                 )
                 if done.rowcount == 1:
                     images += row.n
-                    claimed.append(Operation.from_row(row._mapping))
+                    mapping = dict(row._mapping)
+                    mapping.update(status=Status.RUNNING.value, worker=worker, attempts=attempt)
+                    claimed.append(Operation.from_row(mapping))
+        for id in given_up:
+            self.finished_hook(id)
         return claimed
 
     @guarded
-    def succeed(self, id: str, worker: str, result: dict[str, Any]) -> bool:
-        images = len(result.get("data", []))
-        return self._finish(id, worker, Status.SUCCEEDED, result=json.dumps(result), images=images)
+    def renew(self, held: Iterable[tuple[str, int]], worker: str) -> set[str]:
+        """Push the leases of claims this worker still holds `lease_s` into the future; returns
+        the ids it still holds (any missing one was taken over, and must not be finished)."""
+        held = list(held)
+        if not held:
+            return set()
+        until = time.time() + self.lease_s
+        kept: set[str] = set()
+        with self.engine.begin() as conn:
+            for id, attempt in held:
+                done = conn.execute(
+                    update(operations)
+                    .where(*self._owned(id, worker, attempt))
+                    .values(lease_until=until)
+                )
+                if done.rowcount == 1:
+                    kept.add(id)
+        return kept
+
+    @staticmethod
+    def _owned(id: str, worker: str, attempt: int | None) -> list[Any]:
+        """The guard of one claim: still running, by this worker, in this attempt."""
+        guard = [
+            operations.c.id == id,
+            operations.c.status == Status.RUNNING.value,
+            operations.c.worker == worker,
+        ]
+        if attempt is not None:
+            guard.append(operations.c.attempts == attempt)
+        return guard
 
     @guarded
-    def fail(self, id: str, worker: str, error: dict[str, Any]) -> bool:
-        return self._finish(id, worker, Status.FAILED, error=json.dumps(error))
+    def succeed(
+        self, id: str, worker: str, result: dict[str, Any], *, attempt: int | None = None
+    ) -> bool:
+        images = len(result.get("data", []))
+        return self._finish(
+            id, worker, attempt, Status.SUCCEEDED, result=json.dumps(result), images=images
+        )
 
-    def _finish(self, id: str, worker: str, status: Status, **values: Any) -> bool:
+    @guarded
+    def fail(
+        self, id: str, worker: str, error: dict[str, Any], *, attempt: int | None = None
+    ) -> bool:
+        return self._finish(id, worker, attempt, Status.FAILED, error=json.dumps(error))
+
+    def _finish(
+        self, id: str, worker: str, attempt: int | None, status: Status, **values: Any
+    ) -> bool:
+        """Write the outcome once, and only for the claim that still owns the operation."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(operations)
+                .where(*self._owned(id, worker, attempt))
+                .values(status=status.value, finished_at=time.time(), lease_until=None, **values)
+            )
+            if done.rowcount == 1:
+                self._notify(conn, FINISHED_CHANNEL, id)
+        return done.rowcount == 1
+
+    @guarded
+    def lapse_leases(self, workers: Iterable[str]) -> int:
+        """End at once the leases held by these workers, known to be dead (their process is gone
+        from this machine): their operations are claimable now rather than when the lease runs
+        out. Attempts are not touched; the next claim counts one more."""
+        workers = list(workers)
+        if not workers:
+            return 0
         with self.engine.begin() as conn:
             done = conn.execute(
                 update(operations)
                 .where(
-                    operations.c.id == id,
                     operations.c.status == Status.RUNNING.value,
-                    operations.c.worker == worker,
+                    operations.c.worker.in_(workers),
                 )
-                .values(status=status.value, finished_at=time.time(), **values)
+                .values(lease_until=0.0)
             )
-        return done.rowcount == 1
+            for deployment in self._deployments_queued(conn):
+                self._notify(conn, SUBMITTED_CHANNEL, deployment)
+        self._lapsed_checked.clear()  # this process's next claims look for them at once
+        return done.rowcount
+
+    @staticmethod
+    def _deployments_queued(conn: Any) -> list[str]:
+        rows = conn.execute(
+            select(operations.c.deployment)
+            .where(operations.c.status.in_([s.value for s in UNFINISHED]))
+            .distinct()
+        ).all()
+        return [row.deployment for row in rows]
 
     @guarded
-    def requeue_running(self, max_attempts: int) -> tuple[int, int]:
-        """At start-up the single server owns the data dir, so anything `running` was cut off by a
-        crash: run it again, unless it already crashed the server `max_attempts` times."""
-        error = json.dumps(
-            {
-                "code": "internalFailure",
-                "message": f"The operation was interrupted {max_attempts} times and was given up.",
-                "status_code": 500,
-            }
-        )
-        with self.engine.begin() as conn:
-            failed = conn.execute(
-                update(operations)
-                .where(
-                    operations.c.status == Status.RUNNING.value,
-                    operations.c.attempts >= max_attempts,
-                )
-                .values(status=Status.FAILED.value, error=error, finished_at=time.time())
-            ).rowcount
-            requeued = conn.execute(
-                update(operations)
+    def running_workers(self) -> list[str]:
+        """The workers that hold a claim now (for finding those of dead local processes)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(operations.c.worker)
                 .where(operations.c.status == Status.RUNNING.value)
-                .values(status=Status.NOT_RUNNING.value, worker=None)
-            ).rowcount
-        return requeued, failed
+                .distinct()
+            ).all()
+        return [row.worker for row in rows if row.worker]
 
     @guarded
-    def release(self, id: str, worker: str) -> bool:
+    def release(self, id: str, worker: str, *, attempt: int | None = None) -> bool:
         """Running -> notRunning, for a worker that could not finish through no fault of the
         operation (storage full or read-only): another attempt runs it once the fault clears."""
         with self.engine.begin() as conn:
             done = conn.execute(
                 update(operations)
-                .where(
-                    operations.c.id == id,
-                    operations.c.status == Status.RUNNING.value,
-                    operations.c.worker == worker,
-                )
-                .values(status=Status.NOT_RUNNING.value, worker=None)
+                .where(*self._owned(id, worker, attempt))
+                .values(status=Status.NOT_RUNNING.value, worker=None, lease_until=None)
             )
         return done.rowcount == 1
+
+    @guarded
+    def release_lease(self, name: str, holder: str) -> bool:
+        """Give the named role up (a node stopping cleanly), so another takes it at once."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                leases.delete().where(leases.c.name == name, leases.c.holder == holder)
+            )
+        return done.rowcount == 1
+
+    @guarded
+    def hold_lease(self, name: str, holder: str, seconds: float) -> bool:
+        """Take or keep the named cluster-wide role for `seconds`; False while another holder's
+        lease on it runs. One UPDATE guarded by (same holder or lapsed), else one INSERT that
+        the primary key lets only one node win."""
+        now = time.time()
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(leases)
+                .where(
+                    leases.c.name == name,
+                    or_(leases.c.holder == holder, leases.c.until < now),
+                )
+                .values(holder=holder, until=now + seconds)
+            )
+            if done.rowcount == 1:
+                return True
+            if conn.execute(select(leases.c.name).where(leases.c.name == name)).first():
+                return False
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(leases.insert().values(name=name, holder=holder, until=now + seconds))
+        except IntegrityError:
+            return False
+        return True
 
     @guarded
     def cancel(self, id: str) -> bool:
@@ -426,7 +644,7 @@ class OperationStore:
         if not ids:
             return 0
         with self.engine.begin() as conn:
-            return conn.execute(
+            done = conn.execute(
                 update(operations)
                 .where(
                     operations.c.id.in_(ids),
@@ -434,6 +652,9 @@ class OperationStore:
                 )
                 .values(status=Status.DELETED.value, result=None)
             ).rowcount
+            for id in ids:  # every node drops it from its cache of finished operations
+                self._notify(conn, DELETED_CHANNEL, id)
+        return done
 
     @guarded
     def expired(self, now: int, limit: int = 500) -> list[str]:
@@ -476,8 +697,13 @@ class OperationStore:
 
     @guarded
     def get(self, id: str) -> Operation | None:
-        """The hot path of every poll: a per-thread sqlite3 connection and one prepared SELECT,
-        about ten times cheaper than a pooled SQLAlchemy round trip."""
+        """The hot path of every poll. SQLite: a per-thread sqlite3 connection and one prepared
+        SELECT, about ten times cheaper than a pooled SQLAlchemy round trip. PostgreSQL: one
+        SELECT on a pooled connection (the round trip to the server dominates there)."""
+        if not self.is_sqlite:
+            with self.engine.connect() as conn:
+                found = conn.execute(select(operations).where(operations.c.id == id)).first()
+            return Operation.from_row(found._mapping) if found else None
         row = self._reader().execute(_GET_SQL, (id,)).fetchone()
         return Operation.from_row(row) if row else None
 
@@ -485,7 +711,8 @@ class OperationStore:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = sqlite3.connect(self.path, check_same_thread=False)
-            _sqlite_pragmas(connection, None)
+            sqlite_pragmas(connection, None)
+            connection.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
             connection.row_factory = sqlite3.Row
             self._local.connection = connection
             with self._readers_lock:

@@ -1,9 +1,12 @@
 """What every image store offers, and the naming rules they share.
 
-An operation's images live under `{operation id}/{index}.{ext}` in every backend. Next to them, an
-edit or a variation keeps its inputs (`input-{i}.{ext}`, `mask.png`) and a streamed operation its
-previews (`preview-{image}-{k}.{ext}`): no such name can be mistaken for an output image, and all
-live under the operation's prefix, so deleting the operation deletes them too. Names are only ever
+An operation's images live under `{operation id}/{index}.{ext}` in every backend, or
+`{operation id}/{attempt}-{index}.{ext}` when a later attempt made them (a lapsed lease let another
+worker run the operation again): two attempts never write the same name, so the one that loses
+the race removes only its own images. Next to them, an edit or a variation keeps its inputs
+(`input-{i}.{ext}`, `mask.png`) and a streamed operation its previews
+(`preview-{image}-{k}.{ext}`): no such name can be mistaken for an output image, and all live
+under the operation's prefix, so deleting the operation deletes them too. Names are only ever
 built from a validated operation id (a UUID) and integers, never from user text, so no link can
 reach anything but a stored image.
 """
@@ -17,8 +20,10 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 EXTENSIONS = frozenset({"png", "jpeg", "webp"})
-IMAGE_NAME = re.compile(r"^(?P<index>\d{1,3})\.(?P<ext>png|jpeg|webp)$")
-STORED_NAME = re.compile(r"^(?:\d{1,3}|input-\d{1,2}|mask|preview-\d{1,3}-\d)\.(?:png|jpeg|webp)$")
+IMAGE_NAME = re.compile(r"^(?:(?P<attempt>\d{1,3})-)?(?P<index>\d{1,3})\.(?P<ext>png|jpeg|webp)$")
+STORED_NAME = re.compile(
+    r"^(?:(?:\d{1,3}-)?\d{1,3}|input-\d{1,2}|mask|preview-\d{1,3}-\d)\.(?:png|jpeg|webp)$"
+)
 
 
 def checked_id(operation_id: str) -> str:
@@ -34,10 +39,11 @@ def is_operation_id(name: str) -> bool:
         return False
 
 
-def image_name(index: int, ext: str) -> str:
-    if ext not in EXTENSIONS or not 0 <= index < 1000:
-        raise ValueError(f"bad image name {index}.{ext}")
-    return f"{index}.{ext}"
+def image_name(index: int, ext: str, attempt: int = 1) -> str:
+    """`0.png` for the first attempt's first image, `2-0.png` for the second attempt's."""
+    if ext not in EXTENSIONS or not 0 <= index < 1000 or not 1 <= attempt < 1000:
+        raise ValueError(f"bad image name {attempt}-{index}.{ext}")
+    return f"{index}.{ext}" if attempt == 1 else f"{attempt}-{index}.{ext}"
 
 
 def is_image_name(name: str) -> bool:
@@ -95,12 +101,16 @@ class ImageStore(Protocol):
     #: True when `presigned_url` can hand out direct links (object storage).
     can_presign: bool
 
-    def put(self, operation_id: str, index: int, ext: str, data: bytes) -> str:
+    def put(self, operation_id: str, index: int, ext: str, data: bytes, attempt: int = 1) -> str:
         """Store one image whole (never a partial object) and return its name."""
         ...
 
     def put_file(self, operation_id: str, name: str, data: bytes) -> str:
         """Store one file under a name from `input_name`, `MASK_NAME` or `preview_name`."""
+        ...
+
+    def discard(self, operation_id: str, names: list[str]) -> None:
+        """Remove these images of an operation only (an attempt cleaning up after itself)."""
         ...
 
     def read(self, operation_id: str, name: str) -> bytes: ...

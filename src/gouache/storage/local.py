@@ -21,6 +21,7 @@ from gouache.storage.base import (
     ImageBody,
     checked_id,
     image_name,
+    is_image_name,
     is_operation_id,
     is_stored_name,
 )
@@ -71,9 +72,9 @@ class LocalImageStore:
     def _folder(self, operation_id: str) -> Path:
         return self.root / checked_id(operation_id)
 
-    def put(self, operation_id: str, index: int, ext: str, data: bytes) -> str:
+    def put(self, operation_id: str, index: int, ext: str, data: bytes, attempt: int = 1) -> str:
         """Write atomically (temp file + rename) so a crash never leaves a truncated image."""
-        return self.put_file(operation_id, image_name(index, ext), data)
+        return self.put_file(operation_id, image_name(index, ext, attempt), data)
 
     def put_file(self, operation_id: str, name: str, data: bytes) -> str:
         if not is_stored_name(name):
@@ -141,6 +142,16 @@ class LocalImageStore:
 
     def presigned_url(self, operation_id: str, name: str, expires_in: int) -> str:
         raise NotImplementedError("a local folder has no presigned URLs; links must stream")
+
+    def discard(self, operation_id: str, names: list[str]) -> None:
+        folder = self._folder(operation_id)
+        for name in names:
+            if not is_image_name(name):
+                raise ValueError(f"{name!r} is not an image name")
+            try:
+                (folder / name).unlink(missing_ok=True)
+            except OSError as exc:
+                raise storage_error("delete the images", exc) from exc
 
     def delete(self, operation_id: str) -> None:
         """Remove the operation's folder, then check it is gone: a file that stays readable

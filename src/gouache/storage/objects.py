@@ -22,7 +22,14 @@ from obstore.exceptions import (
 )
 
 from gouache.errors import StorageError
-from gouache.storage.base import ImageBody, checked_id, image_name, is_operation_id, is_stored_name
+from gouache.storage.base import (
+    ImageBody,
+    checked_id,
+    image_name,
+    is_image_name,
+    is_operation_id,
+    is_stored_name,
+)
 
 CHUNK = 256 * 1024
 # obstore raises its own classes for most failures, and Python's built-in ones for some (a missing
@@ -66,8 +73,8 @@ class ObjectImageStore:
     def _key(operation_id: str, name: str) -> str:
         return f"{checked_id(operation_id)}/{name}"
 
-    def put(self, operation_id: str, index: int, ext: str, data: bytes) -> str:
-        return self.put_file(operation_id, image_name(index, ext), data)
+    def put(self, operation_id: str, index: int, ext: str, data: bytes, attempt: int = 1) -> str:
+        return self.put_file(operation_id, image_name(index, ext, attempt), data)
 
     def put_file(self, operation_id: str, name: str, data: bytes) -> str:
         if not is_stored_name(name):
@@ -146,6 +153,18 @@ class ObjectImageStore:
     def _keys(self, operation_id: str) -> list[str]:
         prefix = checked_id(operation_id)
         return [meta["path"] for meta in obstore.list(self.store, prefix).collect()]
+
+    def discard(self, operation_id: str, names: list[str]) -> None:
+        keys = [self._key(operation_id, name) for name in names if is_image_name(name)]
+        if not keys:
+            return
+        for key in keys:
+            try:
+                obstore.delete(self.store, key)
+            except NOT_FOUND:
+                continue  # never written, or already gone: either way not there
+            except FAILURES as exc:
+                raise object_error("delete the images", exc) from exc
 
     def delete(self, operation_id: str) -> None:
         """Delete every object under the operation, then list again: anything still there is a

@@ -28,7 +28,9 @@ CASES = [
     ("a logo for 'Acme' with a rocket", None, False, (256, 256)),
     ("two red apples and a pear on a table", None, True, (256, 256)),  # transparent
     ("four birds over a lake", "neon", False, (12, 10)),  # tiny: drawn at 16, then reduced
-    ("a red apple on a table", None, False, (256, 256)),
+    ("a red apple on a table", None, False, (256, 256)),  # the room, then the table in it
+    ("a kitchen with two people cooking", "retro", False, (256, 192)),
+    ("a lighthouse at dusk", None, False, (256, 256)),
 ]
 
 
@@ -80,7 +82,7 @@ def test_layers_change_nothing_in_the_picture(illustrator, prompt, style, transp
         assert picture.size == size and picture.mode == drawing.image.mode
         assert frozen != drawing.image.tobytes(), f"layer {name} is the finished picture"
     names = [name for name, *_ in layers]
-    assert names == [n for n in ("scene", "figures", "details") if n in names]
+    assert names == [n for n in ("background", "scene", "figures", "details") if n in names]
     fractions = [fraction for *_, fraction in layers]
     assert fractions == [(i + 1) / (len(layers) + 1) for i in range(len(layers))]
 
@@ -153,7 +155,58 @@ def test_fewer_previews_than_layers_are_picked_evenly(engine, wanted, expected):
 
 
 def test_a_picture_with_fewer_layers_sends_fewer_previews(engine):
-    previews, final = _previews(engine, 3, "a red apple on a table")
-    # The table scene, before the apple: the only stage before the finished picture.
+    previews, final = _previews(engine, 3, "a lighthouse at dusk")
+    # The landscape, before the lighthouse: the only stage before the finished picture.
     assert [p.progress for p in previews] == [0.5]
     assert not np.array_equal(np.asarray(previews[0].image.convert("RGB")), np.asarray(final))
+
+
+@pytest.mark.parametrize("prompt", [BUSY, "a red apple on a table", "a lighthouse at dusk"])
+def test_the_engine_sends_the_same_image_with_or_without_previews(engine, prompt):
+    def encoded(partial_images: int) -> bytes:
+        request = ImageRequest(
+            prompt=prompt, n=2, size="320x256", seed=8, partial_images=partial_images
+        )
+        got: list[Preview] = []
+        (images,) = engine.run_batch([request], got.append)
+        assert (len(got) > 0) == (partial_images > 0)
+        return b"".join(image.data for image in images)
+
+    assert encoded(3) == encoded(0)
+
+
+def test_a_large_masked_edit_previews_the_scene_painted_into_the_hole(engine):
+    size = 256
+    photo = Image.new("RGB", (size, size), (40, 90, 160))
+    mask = Image.new("RGBA", (size, size), (0, 0, 0, 255))
+    mask.paste((0, 0, 0, 0), (0, 0, size, 200))  # redraw all but the bottom strip
+    encoded = []
+    for picture in (photo, mask):
+        buffer = io.BytesIO()
+        picture.save(buffer, format="PNG")
+        encoded.append(buffer.getvalue())
+    request = ImageRequest(
+        prompt=BUSY,
+        n=1,
+        size="256x256",
+        seed=5,
+        operation="edit",
+        images=(encoded[0],),
+        mask=encoded[1],
+        partial_images=3,
+    )
+    got: list[Preview] = []
+    (images,) = engine.run_batch([request], got.append)
+    final = np.asarray(Image.open(io.BytesIO(images[0].data)).convert("RGB"), dtype=np.int16)
+    # The hole filled from around it, then the scene's layers as the illustrator paints them.
+    assert len(got) == 3
+    progress = [p.progress for p in got]
+    assert progress == sorted(progress) and len(set(progress)) == 3
+    pixels = [np.asarray(p.image.convert("RGB"), dtype=np.int16) for p in got]
+    kept = np.asarray(photo, dtype=np.int16)[210:]
+    for i, picture in enumerate(pixels):
+        assert np.array_equal(picture[210:], kept)  # outside the mask, the input's own pixels
+        assert not np.array_equal(picture, final)
+        for other in pixels[i + 1 :]:
+            assert not np.array_equal(picture, other)
+    assert np.abs(pixels[-1] - final).mean() < np.abs(pixels[0] - final).mean()

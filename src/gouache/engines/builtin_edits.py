@@ -100,9 +100,23 @@ def masked_edit(
         )
     else:
         if request.partial_images:
-            stages(_blend(base, fill_from_surroundings(base, region), region), 0.4)
+            stages(_blend(base, fill_from_surroundings(base, region), region), 0.3)
+
+        left = [request.partial_images - 1]  # previews still wanted after the fill
+
+        def painted(_: str, picture: Image.Image, fraction: float) -> None:
+            # The scene's own layers as they are painted, in the hole they will fill.
+            if left[0] > 0:
+                left[0] -= 1
+                stages(_blend(base, picture.convert("RGBA"), region), 0.3 + 0.7 * fraction)
+
         drawing = illustrator.draw(
-            request.prompt, width=width, height=height, seed=seed, style=_style(request)
+            request.prompt,
+            width=width,
+            height=height,
+            seed=seed,
+            style=_style(request),
+            on_layer=painted if request.partial_images > 1 else None,
         )
         layer = drawing.image.convert("RGBA")
     edited = _blend(base, layer, region)

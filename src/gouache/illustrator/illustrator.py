@@ -100,7 +100,9 @@ class Illustrator:
         together, with a copy of it at that moment (what is drawn later never changes it), at
         the requested size and mode. The layers, in order, each only when more follows it:
 
-        - "scene": the background, landscape or room, before the first figure;
+        - "background": the bare room, landscape or studio, when furniture, a table or a
+          product's props are drawn in it next;
+        - "scene": the background with everything standing in it, before the first figure;
         - "figures": the figures at the back (the first half drawn), or a lone figure when
           weather, type or a texture is still to come;
         - "details": everything but the last touch (the style's texture, or with no texture the
@@ -200,6 +202,7 @@ class Sketch:
         # Progress reporting, off unless a caller asks (`Illustrator.draw(on_layer=...)`).
         self.on_layer: OnLayer | None = None
         self.layers_due: list[str] = []
+        self.early: list[tuple[str, Image.Image]] = []
 
     def choose_palette(self) -> list[RGB]:
         plan = self.plan
@@ -310,6 +313,8 @@ class Sketch:
                 if setting is None and plan.surface in INDOOR_SURFACES:
                     setting = "office"  # a table stands indoors unless the prompt says otherwise
                 self.stage = draw_setting(ctx, setting)
+        if not self.transparent and plan.subjects and (plan.surface or props):
+            self.early_layer("background")  # a table or a product's props are drawn next
         if plan.surface and plan.subjects:
             self.stage.surface = self.draw_surface()
         self.placements = layout(
@@ -335,6 +340,7 @@ class Sketch:
                 region = (w * 0.04, h * 0.4, w * 0.96, h * 0.97)
         tint = self.plan.palette[0] if self.plan.palette else None
         self.stage = interior(ctx, room, tint)
+        self.early_layer("background")  # the bare room, before its furniture
         self.furnish(room, region)
         objects = [s for s in plan.subjects if not s.figure]
         people = len(objects) < len(plan.subjects)
@@ -651,23 +657,40 @@ class Sketch:
 
     def plan_layers(self, *names: str) -> None:
         """The layers this picture reports (empty names left out), settled before the first is
-        sent so that each can say how far along the picture is."""
+        sent so that each can say how far along the picture is. Layers kept while the scene was
+        laid out (`early_layer`) come first, and are sent now."""
+        if self.on_layer is None:
+            return
+        early, self.early = self.early, []
+        self.layers_due = [name for name, _ in early] + [name for name in names if name]
+        for name, picture in early:
+            self.send(name, picture)
+
+    def early_layer(self, name: str) -> None:
+        """Keep a copy of the picture now, to send once the layers are planned: the background,
+        taken before the things that stand in it (a table, furniture, a podium) are drawn, and
+        sent when the layout has said how many layers follow, a few milliseconds later."""
         if self.on_layer is not None:
-            self.layers_due = [name for name in names if name]
+            self.early.append((name, self.snapshot()))
 
     def layer(self, name: str) -> None:
         """Report a planned layer once, with a copy of the picture as it stands."""
-        if self.on_layer is None or name not in self.layers_due:
-            return
+        if self.on_layer is not None and name in self.layers_due:
+            self.send(name, self.snapshot())
+
+    def send(self, name: str, picture: Image.Image) -> None:
         position = self.layers_due.index(name)
         self.layers_due[position] = ""  # sent; a second call for the name does nothing
         fraction = (position + 1) / (len(self.layers_due) + 1)
+        assert self.on_layer is not None
+        self.on_layer(name, picture, fraction)
+
+    def snapshot(self) -> Image.Image:
+        """A copy of the picture as it stands, as the caller will get it (RGBA when transparent)."""
         canvas = self.canvas
         if self.transparent:
-            picture = unblend(canvas.image, canvas.alpha, self.plan.background or (255, 255, 255))
-        else:
-            picture = canvas.image.copy()
-        self.on_layer(name, picture, fraction)
+            return unblend(canvas.image, canvas.alpha, self.plan.background or (255, 255, 255))
+        return canvas.image.copy()
 
     # -- rasterising ------------------------------------------------------------------------
     def rasterise(self) -> Image.Image:

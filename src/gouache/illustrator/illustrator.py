@@ -12,6 +12,9 @@ A pipeline that reads top-down, one module per stage:
    designs.py (brand pieces, icon sets, backgrounds) and styles.py (the finish);
 5. describe.py writes the revised prompt. Encoding the PNG is the engine's job, not this package's.
 
+While rendering, `draw(on_layer=...)` reports the picture's layers (background, scene, figures,
+details) as they are finished, for streamed previews; see `Illustrator.draw`.
+
 The word lists, aliases, languages, figure recipes and room templates are data (data/words.json,
 data/lexicon.json, loaded by lexicon.py). The random generator is seeded from the seed and the
 prompt, so a seed reproduces the bytes and n seeds give n drafts: different drawings of a thing,
@@ -101,7 +104,8 @@ class Illustrator:
         the requested size and mode. The layers, in order, each only when more follows it:
 
         - "background": the bare room, landscape or studio, when furniture, a table or a
-          product's props are drawn in it next;
+          product's props are drawn in it next (sent once the layout is done, a few
+          milliseconds after its copy was taken, since only then is the count of layers known);
         - "scene": the background with everything standing in it, before the first figure;
         - "figures": the figures at the back (the first half drawn), or a lone figure when
           weather, type or a texture is still to come;

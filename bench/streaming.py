@@ -7,6 +7,11 @@ to a gpt-image-1 deployment at 1024x1024. The baseline is a plain synchronous ge
 (`/v1/images/generations`, b64_json) measured in the same run, in alternating rounds, so the ratios
 hold on a shared, noisy machine. For streams, "first event" is the time until the first event
 arrived (a preview when previews were asked for). The medians are over ROUNDS rounds.
+
+A second table takes the service away: the built-in engine in this process, the same requests
+with `partial_images` 0 and 3 (previews handed to a sink that keeps them, as the job layer's
+does before encoding), alternating, so the cost of the illustrator reporting its layers and the
+engine picking them is measured on its own, per prompt.
 """
 
 from __future__ import annotations
@@ -28,7 +33,12 @@ from tests.server import start_server  # noqa: E402
 
 # --- knobs -------------------------------------------------------------------------------------
 ROUNDS = 15
-PROMPTS = ["a red mug on a desk", "a lighthouse at dusk", "a wooden shelf in a bright room"]
+PROMPTS = [
+    "a red mug on a desk",
+    "a lighthouse at dusk",
+    "a wooden shelf in a bright room",
+    "three cats and a dog in a park in the rain",  # several figures: three layers to preview
+]
 # -----------------------------------------------------------------------------------------------
 
 
@@ -87,6 +97,33 @@ CASES = {
 }
 
 
+def engine_table() -> None:
+    """The built-in engine alone, partial_images 0 against 3, each prompt in alternating rounds."""
+    from gouache.engines.base import ImageRequest
+    from gouache.engines.builtin import BuiltinEngine
+
+    engine = BuiltinEngine()
+    engine.setup()
+    print("| prompt (1024x1024, engine only) | previews | partial_images=0 ms | =3 ms | × |")
+    print("|---|---:|---:|---:|---:|")
+    for prompt in PROMPTS:
+        spent: dict[int, list[float]] = {0: [], 3: []}
+        kept: list = []
+        shown = 0
+        for round_ in range(ROUNDS):
+            for partial in (0, 3) if round_ % 2 else (3, 0):
+                request = ImageRequest(
+                    prompt=prompt, n=1, size="1024x1024", seed=round_, partial_images=partial
+                )
+                kept.clear()
+                started = time.perf_counter()
+                engine.run_batch([request], kept.append)
+                spent[partial].append(time.perf_counter() - started)
+                shown = len(kept) if partial else shown
+        without, with_ = (statistics.median(spent[k]) * 1000 for k in (0, 3))
+        print(f"| {prompt} | {shown} | {without:.0f} | {with_:.0f} | {with_ / without:.2f} |")
+
+
 def main() -> None:
     times: dict[str, list[float]] = {name: [] for name in CASES}
     firsts: dict[str, list[float]] = {name: [] for name in CASES}
@@ -111,6 +148,8 @@ def main() -> None:
         median = statistics.median(times[name])
         first = f"{statistics.median(firsts[name]) * 1000:.0f}" if firsts[name] else "–"
         print(f"| {name} | {median * 1000:.0f} | {median / base:.2f} | {first} |")
+    print()
+    engine_table()
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ The illustrator draws whole pictures from a prompt; everything here is image wor
   in front of a scene drawn from the prompt.
 - A variation keeps the input's composition and changes its palette, background or crop.
 
-Previews are the intermediate states this module really passes through (the scene before the
-subjects are placed, the layout before colour), never the finished picture sent early.
+Previews are the intermediate states the work really passes through (the scene before the
+subjects are placed; for a plain generation the illustrator's own layers), never the finished
+picture sent early.
 """
 
 from __future__ import annotations
@@ -99,9 +100,23 @@ def masked_edit(
         )
     else:
         if request.partial_images:
-            stages(_blend(base, fill_from_surroundings(base, region), region), 0.4)
+            stages(_blend(base, fill_from_surroundings(base, region), region), 0.3)
+
+        left = [request.partial_images - 1]  # previews still wanted after the fill
+
+        def painted(_: str, picture: Image.Image, fraction: float) -> None:
+            # The scene's own layers as they are painted, in the hole they will fill.
+            if left[0] > 0:
+                left[0] -= 1
+                stages(_blend(base, picture.convert("RGBA"), region), 0.3 + 0.7 * fraction)
+
         drawing = illustrator.draw(
-            request.prompt, width=width, height=height, seed=seed, style=_style(request)
+            request.prompt,
+            width=width,
+            height=height,
+            seed=seed,
+            style=_style(request),
+            on_layer=painted if request.partial_images > 1 else None,
         )
         layer = drawing.image.convert("RGBA")
     edited = _blend(base, layer, region)
@@ -301,26 +316,62 @@ def _rotate_hue(picture: Image.Image, turn: float) -> Image.Image:
 # -- previews of plain generations ----------------------------------------------------------
 
 
-def layout_sketch(illustrator: Any, request: ImageRequest, seed: int) -> Image.Image:
-    """The figures of the picture without its scene, in grey on paper: the layout stage.
+class _EvenLayers:
+    """Passes on `wanted` of a picture's layers, evenly spread, as numbered previews.
 
-    The illustrator's public API draws finished pictures only; its figures-only mode
-    (`transparent=True`) is the one earlier stage reachable from outside.
-    """
-    figures = illustrator.draw(
+    The illustrator spreads its fractions evenly over its layers and the finish (the i-th of m
+    layers reports (i + 1) / (m + 1)), so the first layer tells how many there are."""
+
+    def __init__(self, wanted: int, send: Callable[[int, Image.Image, float], None]) -> None:
+        self.wanted, self.send = wanted, send
+        self.layers = 0
+        self.picked: set[int] = set()
+        self.sent = 0
+
+    def __call__(self, _: str, picture: Image.Image, fraction: float) -> None:
+        if not self.layers:
+            self.layers = max(1, round(1 / fraction) - 1)
+            self.picked = spread(self.layers, self.wanted)
+        if round(fraction * (self.layers + 1)) - 1 in self.picked:
+            self.send(self.sent, picture, fraction)
+            self.sent += 1
+
+
+def spread(count: int, wanted: int) -> set[int]:
+    """`wanted` of the positions 0..count-1, evenly spread: the first and the last and some
+    between, or for one the middle; all of them when fewer than wanted."""
+    if wanted >= count:
+        return set(range(count))
+    if wanted == 1:
+        return {count // 2}
+    return {round(k * (count - 1) / (wanted - 1)) for k in range(wanted)}
+
+
+def generation(
+    illustrator: Any,
+    request: ImageRequest,
+    seed: int,
+    preview: Callable[[int, Image.Image, float], None] | None,
+) -> Result:
+    """A plain generation that shows the illustrator's own layers as it paints them (the scene,
+    then figures, then details): `request.partial_images` of them picked evenly, fewer when
+    the picture has fewer layers (a lone figure in a scene has only its scene to show)."""
+    on_layer = None
+    if preview is not None and request.partial_images:
+        on_layer = _EvenLayers(
+            request.partial_images,
+            lambda index, picture, fraction: preview(index, _to_size(picture, request), fraction),
+        )
+    drawing = illustrator.draw(
         request.prompt,
         width=request.width,
         height=request.height,
         seed=seed,
         style=_style(request),
-        transparent=True,
-    ).image.convert("RGBA")
-    paper = Image.new("RGBA", figures.size, (246, 244, 238, 255))
-    grey = ImageOps.grayscale(figures.convert("RGB"))
-    tone = ImageOps.colorize(grey, black=(120, 120, 128), white=(214, 212, 206)).convert("RGBA")
-    tone.putalpha(figures.getchannel("A"))
-    paper.alpha_composite(tone)
-    return paper.convert("RGB")
+        transparent=request.background == "transparent",
+        on_layer=on_layer,
+    )
+    return Result(drawing.image, drawing.understood)
 
 
 # -- one request, with its previews ------------------------------------------------------------
@@ -350,17 +401,7 @@ def draw(
     elif request.operation == "edit":
         result = product_shot(illustrator, request, seed, stage)
     else:
-        if request.partial_images:
-            stage(layout_sketch(illustrator, request, seed), 0.3)
-        drawing = illustrator.draw(
-            request.prompt,
-            width=request.width,
-            height=request.height,
-            seed=seed,
-            style=_style(request),
-            transparent=request.background == "transparent",
-        )
-        result = Result(drawing.image, drawing.understood)
+        result = generation(illustrator, request, seed, preview)
     result.image = _to_size(result.image, request)
     return result
 

@@ -12,6 +12,9 @@ A pipeline that reads top-down, one module per stage:
    designs.py (brand pieces, icon sets, backgrounds) and styles.py (the finish);
 5. describe.py writes the revised prompt. Encoding the PNG is the engine's job, not this package's.
 
+While rendering, `draw(on_layer=...)` reports the picture's layers (background, scene, figures,
+details) as they are finished, for streamed previews; see `Illustrator.draw`.
+
 The word lists, aliases, languages, figure recipes and room templates are data (data/words.json,
 data/lexicon.json, loaded by lexicon.py). The random generator is seeded from the seed and the
 prompt, so a seed reproduces the bytes and n seeds give n drafts: different drawings of a thing,
@@ -22,6 +25,7 @@ What the prompt states (colours, counts, positions, relations, background, style
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -52,6 +56,10 @@ from .styles import Style, default_palette, finish, neon_palette, style_named
 SIZE_LIMIT = 4096
 MIN_DRAWN = 16
 INK_GREY = (70, 74, 86)
+
+# Called with a layer's name, a copy of the picture as it stands, and the fraction of the
+# picture's stages done: see `Illustrator.draw`.
+OnLayer = Callable[[str, Image.Image, float], None]
 
 
 @dataclass
@@ -87,7 +95,28 @@ class Illustrator:
         seed: int,
         style: str | None = None,
         transparent: bool = False,
+        on_layer: OnLayer | None = None,
     ) -> Drawing:
+        """Draw the prompt at width x height. Same arguments, same pixels.
+
+        `on_layer(name, picture, fraction)`, when given, is called as the picture really comes
+        together, with a copy of it at that moment (what is drawn later never changes it), at
+        the requested size and mode. The layers, in order, each only when more follows it:
+
+        - "background": the bare room, landscape or studio, when furniture, a table or a
+          product's props are drawn in it next (sent once the layout is done, a few
+          milliseconds after its copy was taken, since only then is the count of layers known);
+        - "scene": the background with everything standing in it, before the first figure;
+        - "figures": the figures at the back (the first half drawn), or a lone figure when
+          weather, type or a texture is still to come;
+        - "details": everything but the last touch (the style's texture, or with no texture the
+          weather and type over several figures).
+
+        Logos, charts, cards and icon sets have fewer. The fractions are spread evenly over
+        the layers this picture has and its finish: the i-th of m layers reports (i + 1) / (m + 1),
+        so a caller can pick layers evenly. The callback runs on the drawing thread; it changes
+        nothing in the drawing, so the picture is the same with it or without it.
+        """
         if not (0 < width <= SIZE_LIMIT and 0 < height <= SIZE_LIMIT):
             raise ValueError(f"size {width}x{height} is outside 1..{SIZE_LIMIT} pixels per side")
         if not self._ready:
@@ -108,12 +137,23 @@ class Illustrator:
             (max(width, MIN_DRAWN), max(height, MIN_DRAWN)) if tiny else (width, height)
         )
         sketch = Sketch(plan, style_name, drawn_w, drawn_h, rng, transparent, scene_rng, draft)
+        if on_layer is not None:
+            sketch.on_layer = on_layer if not tiny else _resized(on_layer, width, height)
         sketch.stage_and_layout()
         image = sketch.rasterise()
         if tiny:
             image = image.resize((width, height), Image.Resampling.BOX)
         understood = describe(plan, style_name, sketch.concepts, sketch.purpose, sketch.transparent)
         return Drawing(image=image, understood=understood)
+
+
+def _resized(on_layer: OnLayer, width: int, height: int) -> OnLayer:
+    """Layers of a picture drawn larger than asked (tiny sizes), reduced as the picture is."""
+
+    def call(name: str, picture: Image.Image, fraction: float) -> None:
+        on_layer(name, picture.resize((width, height), Image.Resampling.BOX), fraction)
+
+    return call
 
 
 class Sketch:
@@ -163,6 +203,10 @@ class Sketch:
         self.clear: tuple[float, float, float, float] | None = None
         self.counter_later: tuple[dict, float, tuple[float, float]] | None = None
         self.field: RGB | None = None  # the colour of an abstract background, once drawn
+        # Progress reporting, off unless a caller asks (`Illustrator.draw(on_layer=...)`).
+        self.on_layer: OnLayer | None = None
+        self.layers_due: list[str] = []
+        self.early: list[tuple[str, Image.Image]] = []
 
     def choose_palette(self) -> list[RGB]:
         plan = self.plan
@@ -273,6 +317,8 @@ class Sketch:
                 if setting is None and plan.surface in INDOOR_SURFACES:
                     setting = "office"  # a table stands indoors unless the prompt says otherwise
                 self.stage = draw_setting(ctx, setting)
+        if not self.transparent and plan.subjects and (plan.surface or props):
+            self.early_layer("background")  # a table or a product's props are drawn next
         if plan.surface and plan.subjects:
             self.stage.surface = self.draw_surface()
         self.placements = layout(
@@ -298,6 +344,7 @@ class Sketch:
                 region = (w * 0.04, h * 0.4, w * 0.96, h * 0.97)
         tint = self.plan.palette[0] if self.plan.palette else None
         self.stage = interior(ctx, room, tint)
+        self.early_layer("background")  # the bare room, before its furniture
         self.furnish(room, region)
         objects = [s for s in plan.subjects if not s.figure]
         people = len(objects) < len(plan.subjects)
@@ -557,6 +604,7 @@ class Sketch:
             spot = Placement(0, cx, cy, radius * 1.15, ink, False)
             draw_placement(c, spot, motif, flat_of_style(), primary)
         if has_name:
+            self.layer("figures")
             lines = plan.text[:2]
             if side:
                 box = (w * 0.5, h * 0.36, w * 0.92, h * 0.64)
@@ -606,9 +654,58 @@ class Sketch:
             )
         return top + thick * 0.15, x0, x1
 
+    # -- progress ---------------------------------------------------------------------------
+    def textured(self) -> bool:
+        """Whether a texture finish is still to come after everything is drawn."""
+        return self.style.texture is not None and not self.transparent
+
+    def plan_layers(self, *names: str) -> None:
+        """The layers this picture reports (empty names left out), settled before the first is
+        sent so that each can say how far along the picture is. Layers kept while the scene was
+        laid out (`early_layer`) come first, and are sent now."""
+        if self.on_layer is None:
+            return
+        early, self.early = self.early, []
+        self.layers_due = [name for name, _ in early] + [name for name in names if name]
+        for name, picture in early:
+            self.send(name, picture)
+
+    def early_layer(self, name: str) -> None:
+        """Keep a copy of the picture now, to send once the layers are planned: the background,
+        taken before the things that stand in it (a table, furniture, a podium) are drawn, and
+        sent when the layout has said how many layers follow, a few milliseconds later."""
+        if self.on_layer is not None:
+            self.early.append((name, self.snapshot()))
+
+    def layer(self, name: str) -> None:
+        """Report a planned layer once, with a copy of the picture as it stands."""
+        if self.on_layer is not None and name in self.layers_due:
+            self.send(name, self.snapshot())
+
+    def send(self, name: str, picture: Image.Image) -> None:
+        position = self.layers_due.index(name)
+        self.layers_due[position] = ""  # sent; a second call for the name does nothing
+        fraction = (position + 1) / (len(self.layers_due) + 1)
+        assert self.on_layer is not None
+        self.on_layer(name, picture, fraction)
+
+    def snapshot(self) -> Image.Image:
+        """A copy of the picture as it stands, as the caller will get it (RGBA when transparent)."""
+        canvas = self.canvas
+        if self.transparent:
+            return unblend(canvas.image, canvas.alpha, self.plan.background or (255, 255, 255))
+        return canvas.image.copy()
+
     # -- rasterising ------------------------------------------------------------------------
     def rasterise(self) -> Image.Image:
         plan, canvas = self.plan, self.canvas
+        if self.purpose in ("chart", "brand") or (plan.text and "card" in plan.prompt.lower()):
+            # Designs drawn in one piece: only the texture, if any, comes after them (a logo
+            # with a name also shows its mark before the name is set).
+            card = bool(plan.text) and "card" in plan.prompt.lower()
+            named_logo = self.purpose == "brand" and bool(plan.text) and not card
+            named_logo = named_logo and not self.is_icon_set()
+            self.plan_layers("figures" if named_logo else "", "details" if self.textured() else "")
         if self.purpose == "chart":
             draw_chart(
                 canvas,
@@ -652,8 +749,22 @@ class Sketch:
             behind = 0 if plan.subjects[p.subject].figure and self.counter_later else 1
             return (behind, p.layer, p.cy + p.size * 0.5)
 
+        ordered = sorted(self.placements, key=order)
+        count = len(ordered)
+        # The "figures" layer follows the first half of the figures (a lone figure: itself).
+        half = (count + 1) // 2 if count >= 2 else count
+        later = bool(weather) or bool(plan.text and self.purpose == "slide")
+        textured = self.textured()
+        self.plan_layers(
+            "scene" if not self.transparent and (count or later or textured) else "",
+            "figures" if count and (half < count or later or textured) else "",
+            "details" if (textured and (half < count or later)) or (later and half < count) else "",
+        )
+        self.layer("scene")
         counter_due = self.counter_later is not None
-        for placement in sorted(self.placements, key=order):
+        for drawn, placement in enumerate(ordered):
+            if drawn == half:
+                self.layer("figures")
             if counter_due and not plan.subjects[placement.subject].figure:
                 table(self.ctx, *self.counter_later)
                 counter_due = False
@@ -668,6 +779,10 @@ class Sketch:
                 self.hold(placement, subject.prop, subject.prop_at, floor)
         if counter_due:
             table(self.ctx, *self.counter_later)
+        if half == count:
+            self.layer("figures")
+        if not textured:
+            self.layer("details")  # every figure, before the weather and type
         if weather:
             falling(canvas, weather, self.scene_rng, self.transparent)
         if plan.text and self.purpose == "slide":
@@ -677,6 +792,8 @@ class Sketch:
     def finished(self) -> Image.Image:
         """The style's finish, or for a transparent picture the drawn parts over nothing."""
         canvas = self.canvas
+        if self.textured():
+            self.layer("details")
         if not self.transparent:
             return finish(canvas.image, self.style)
         return unblend(canvas.image, canvas.alpha, self.plan.background or (255, 255, 255))

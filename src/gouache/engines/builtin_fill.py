@@ -21,7 +21,25 @@ def fill_from_surroundings(base: Image.Image, region: Image.Image) -> Image.Imag
     reached = todo & (weight > 1e-4)
     filled[reached] = colour[reached] / weight[reached, None]
     filled[todo & ~reached] = pixels[known].mean(axis=0) if known.any() else 200.0
+    # Rows first where they reach: a wall, a floor, a skyline or a table edge continues straight
+    # across the hole instead of smudging into what lies above and below it.
+    across = max(4.0, (box[2] - box[0]) / 2.5)
+    row_weight = _blur_rows(known.astype(np.float32), across)
+    row_colour = _blur_rows(pixels * known[..., None], across)
+    by_rows = todo & (row_weight > 0.02)
+    filled[by_rows] = row_colour[by_rows] / row_weight[by_rows, None]
     return Image.fromarray(np.clip(filled, 0, 255).astype(np.uint8), "RGB").convert("RGBA")
+
+
+def _blur_rows(values: np.ndarray, radius: float) -> np.ndarray:
+    """A wide blur along each row and a slight one across rows (normalised by the caller), so
+    horizontal structure is kept."""
+    half = max(1, round(radius / 1.7))
+    out = values.astype(np.float64)
+    for _ in range(3):
+        out = _box(out, half, 1)
+    out = _box(out, 1, 0)
+    return out.astype(np.float32)
 
 
 def _blur_array(values: np.ndarray, radius: float) -> np.ndarray:

@@ -86,6 +86,8 @@ class Plan:
     prompt: str
     subjects: list[Subject] = field(default_factory=list)
     setting: str | None = None  # a place: sky, ocean, beach, forest, city, space, office...
+    # The colours stated for parts of the place, by setting: "a blue sky" -> {"sky": blue}.
+    setting_colours: dict[str, RGB] = field(default_factory=dict)
     time: str = "day"  # day | sunrise | sunset | night
     pattern: str | None = None
     surface: str | None = None
@@ -597,6 +599,10 @@ class _Reader:
                 if not self._is_content(i + 1) or SETTINGS[word] in TIMES or word == "space":
                     self.close_chunk()
                     self.set_setting(word)
+                    if self.pending_colours and SETTINGS[word] not in TIMES:
+                        # "a blue sky with a sun": blue is the sky's, not the sun's.
+                        plan.setting_colours[SETTINGS[word]] = self.pending_colours[0]
+                        self.pending_colours = []
                     i += 1
                     continue
             if (

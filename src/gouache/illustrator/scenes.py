@@ -44,6 +44,8 @@ class Context:
     time: str = "day"
     background: RGB | None = None
     camera: float = 0.0  # seeded camera height: moves every horizon by this fraction of the height
+    # Colours the prompt gives parts of the place ("a blue sky", "a grey sea"), by setting.
+    setting_colours: dict[str, RGB] = field(default_factory=dict)
 
     def c(self, colour: str | RGB) -> RGB:
         rgb = hex_to_rgb(colour) if isinstance(colour, str) else colour
@@ -74,9 +76,20 @@ SKIES = {
 }
 
 
-def sky(ctx: Context, bottom: float, time: str | None = None, extra: RGB | None = None) -> None:
+def sky(
+    ctx: Context,
+    bottom: float,
+    time: str | None = None,
+    extra: RGB | None = None,
+    tint: RGB | None = None,
+) -> None:
     top_hex, low_hex = SKIES[time or ctx.time]
     top, low = ctx.c(top_hex), ctx.c(low_hex)
+    tint = tint or ctx.setting_colours.get("sky")
+    if tint is not None:
+        # The sky's stated colour at the zenith, paling towards the horizon as a real sky does.
+        top = ctx.c(mix(top, tint, 0.7))
+        low = ctx.c(mix(low, tint, 0.3))
     if ctx.style.dark and (time or ctx.time) == "day":
         top, low = ctx.c("#120a3a"), ctx.c("#5a1a6a")
     stops = [(0.0, top), (1.0, low)]
@@ -388,6 +401,9 @@ def ocean_scene(ctx: Context, beach: bool = False) -> Stage:
         "night": ("#1a2c5a", "#0b1533"),
     }[ctx.time]
     top, deep = ctx.c(sea[0]), ctx.c(sea[1])
+    stated = ctx.setting_colours.get("ocean")
+    if stated is not None:  # "a turquoise sea"
+        top, deep = mix(top, ctx.c(stated), 0.7), mix(deep, ctx.c(stated), 0.6)
     ctx.canvas.vertical_gradient([(0.0, top), (1.0, deep)], int(horizon), ctx.h)
     if ctx.time in ("sunset", "sunrise", "night"):
         glint = ctx.c("#ffd9a0" if ctx.time != "night" else "#dfe6ff")

@@ -164,7 +164,9 @@ def _scene_for_hole(
     water), anything else the whole scene fitted to the hole."""
     box_w, box_h = box[2] - box[0], box[3] - box[1]
     at_top, at_bottom = box[1] == 0, box[3] == size[1]
-    tall = round(box_h / 0.62) if at_top != at_bottom and box_w > box_h else box_h
+    # The sky of a landscape is its top ~60%, its ground or water the bottom ~30%.
+    share = 0.62 if at_top else 0.3
+    tall = round(box_h / share) if at_top != at_bottom and box_w > box_h else box_h
     drawing = illustrator.draw(
         prompt, width=box_w, height=min(tall, 4096), seed=seed, style=_style(request)
     )

@@ -53,6 +53,8 @@ from .loading import filled_once
 from .prepare import prepare
 
 TIMES = {"sunrise", "sunset", "night"}
+# Setting words that name the ground rather than the whole place: "a green lawn" colours the grass.
+GROUND_WORDS = {"lawn", "lawns", "meadow", "field", "hills", "valley", "countryside"}
 STYLES = ("flat", "line", "pastel", "neon", "retro", "monochrome", "gouache")
 MAX_SUBJECTS = 6
 MAX_SUBJECTS = 6
@@ -601,7 +603,8 @@ class _Reader:
                     self.set_setting(word)
                     if self.pending_colours and SETTINGS[word] not in TIMES:
                         # "a blue sky with a sun": blue is the sky's, not the sun's.
-                        plan.setting_colours[SETTINGS[word]] = self.pending_colours[0]
+                        role = "ground" if word in GROUND_WORDS else SETTINGS[word]
+                        plan.setting_colours[role] = self.pending_colours[0]
                         self.pending_colours = []
                     i += 1
                     continue

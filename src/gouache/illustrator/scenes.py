@@ -305,7 +305,11 @@ def open_sky(ctx: Context) -> Stage:
         greens = ["#8a4f7d", "#5d3a6e", "#3b2a55"]
     elif ctx.time == "night":
         greens = ["#1f3556", "#18294a", "#101d38"]
-    hills(ctx, horizon, [ctx.c(g) for g in greens])
+    ground_colour = ctx.setting_colours.get("ground")
+    shades = [ctx.c(g) for g in greens]
+    if ground_colour is not None:  # "a green lawn", "a golden meadow"
+        shades = [mix(s, ctx.c(ground_colour), 0.5) for s in shades]
+    hills(ctx, horizon, shades)
     ground = horizon + (ctx.h - horizon) * 0.72
     return Stage(ground, ctx.h * 0.08, horizon * 0.8, ctx.c(greens[-1]))
 
@@ -332,7 +336,11 @@ def mountain_scene(ctx: Context, snow_ground: bool = False) -> Stage:
     )
     if ctx.time in ("sunset", "night") and not snow_ground:
         ground_colours = ["#4a3a6a", "#35295a", "#241c44"]
-    hills(ctx, horizon + ctx.h * 0.05, [ctx.c(g) for g in ground_colours], amplitude=0.03)
+    stated = ctx.setting_colours.get("ground")
+    ground_shades = [ctx.c(g) for g in ground_colours]
+    if stated is not None:  # "a golden meadow", "green hills"
+        ground_shades = [mix(s, ctx.c(stated), 0.5) for s in ground_shades]
+    hills(ctx, horizon + ctx.h * 0.05, ground_shades, amplitude=0.03)
     if snow_ground:
         for _ in range(int(ctx.rng.integers(3, 7))):
             x = ctx.rng.uniform(0, ctx.w)

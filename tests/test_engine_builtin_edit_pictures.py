@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 from gouache.engines.base import ImageRequest
 from gouache.engines.builtin import BuiltinEngine
 from gouache.engines.builtin_edits import what_to_draw
+from gouache.engines.builtin_fill import fill_from_surroundings
 from gouache.illustrator.illustrator import understand
 
 RED = (200, 30, 30)
@@ -231,3 +232,16 @@ def test_a_product_photo_is_placed_in_the_named_place(
         assert red > 200 and red > blue + 30
         behind = result[rows.start : rows.stop, : max(1, cols.start - 10)]
         assert (behind[..., 2] > behind[..., 0] + 40).mean() > 0.2
+
+
+def test_a_hole_is_filled_by_continuing_each_row_across_it() -> None:
+    source = _room().convert("RGBA")
+    mask = _mask((260, 300, 499, 459))  # over the wall, the floor line and the floor
+    region = ImageRequest(
+        prompt="", n=1, size="512x512", seed=0, operation="edit", images=(source,), mask=mask
+    ).edit_region(source)
+    filled = np.asarray(fill_from_surroundings(source, region).convert("RGB")).astype(int)
+    # The wall and the floor carry straight across; the sofa further along the row does not
+    # tint the wall, and there is no smudge at the floor line.
+    assert _near(filled[302:376, 262:498], (226, 214, 196), 4).all()
+    assert _near(filled[384:458, 262:498], (150, 110, 80), 4).all()

@@ -207,17 +207,19 @@ def test_a_product_shot_in_a_kitchen_stands_on_a_marble_counter(engine: BuiltinE
 
 
 @pytest.mark.parametrize(
-    ("prompt", "colour", "check"),
+    ("prompt", "colour", "check", "place"),
     [
-        ("on a wooden desk in an office", (30, 90, 200), "wood"),
-        ("on a shelf in a shop", (40, 150, 90), "wood"),
-        ("at the beach", (220, 120, 40), "sand"),
+        ("on a wooden desk in an office", (30, 90, 200), "wood", "office"),
+        ("on a shelf in a shop", (40, 150, 90), "wood", "shop"),
+        ("at the beach", (220, 120, 40), "sand", "beach"),
+        ("on a kitchen table", (120, 60, 160), "marble", "kitchen"),
     ],
 )
 def test_a_product_photo_is_placed_in_the_named_place(
-    engine: BuiltinEngine, prompt: str, colour: tuple[int, int, int], check: str
+    engine: BuiltinEngine, prompt: str, colour: tuple[int, int, int], check: str, place: str
 ) -> None:
-    result, _ = _edit(engine, prompt, _bottle(colour))
+    result, understood = _edit(engine, prompt, _bottle(colour))
+    assert place in understood
     rows, cols, solid = _product(result, colour)
     assert solid > 0.6  # a bottle: the body and the neck of its box
     assert 0.2 * 512 < rows.stop - rows.start < 0.55 * 512
@@ -228,6 +230,8 @@ def test_a_product_photo_is_placed_in_the_named_place(
     red, green, blue = below
     if check == "wood":  # a brown top or counter front
         assert red > green > blue and red - blue > 30
+    elif check == "marble":  # a kitchen's light stone counter
+        assert min(below) > 190 and max(below) - min(below) < 30
     else:  # pale sand, with the blue sea behind the product
         assert red > 200 and red > blue + 30
         behind = result[rows.start : rows.stop, : max(1, cols.start - 10)]

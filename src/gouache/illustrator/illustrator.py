@@ -43,7 +43,7 @@ from .designs import (
 )
 from .figures import draw_placement, glyph_for, mirrorable
 from .lettering import set_lines
-from .lexicon import HANGING, ICON_SETS, NATURAL_COLOURS, ROOMS, SURFACES
+from .lexicon import HANGING, ICON_SETS, NATURAL_COLOURS, ROOM_WORDS, ROOMS, SURFACES
 from .parse import STYLES, Plan, Subject, parse
 from .render import Canvas
 from .scenes import Context, Stage, counter, draw_setting, interior, studio, table
@@ -155,13 +155,16 @@ class Illustrator:
             self.load()
         plan = understand(prompt or "")
         place = names_a_place(plan)
-        surface = plan.surface
+        surface, room = plan.surface, plan.room
         for subject in plan.subjects:
-            head = subject.phrase.split()[-1]
-            if surface is None and (head in SURFACES or subject.concept.name in SURFACES):
-                surface = "counter" if head == "countertop" else head
+            words = subject.phrase.split()
+            if surface is None and (words[-1] in SURFACES or subject.concept.name in SURFACES):
+                surface = "counter" if words[-1] == "countertop" else words[-1]
+                # "on a kitchen table": the table of a kitchen, not of the default office
+                named = [ROOM_WORDS[w] for w in words[:-1] if w in ROOM_WORDS]
+                room = named[0] if named else room
         purpose = "scene" if place else "product"
-        bare = replace(plan, subjects=[], surface=surface, purpose=purpose, text=[])
+        bare = replace(plan, subjects=[], surface=surface, room=room, purpose=purpose, text=[])
         style_name = style if style in STYLES else plan.style
         scene_key = f"{plan.setting}|{plan.time}|{purpose}|{plan.background}|{plan.palette}"
         scene_rng = np.random.default_rng([seed & 0xFFFFFFFF, zlib.crc32(scene_key.encode())])
@@ -172,7 +175,7 @@ class Illustrator:
         sketch.stage_and_layout()
         stage = sketch.stage
         assert stage is not None
-        if surface and stage.surface is None and plan.room is None:
+        if surface and stage.surface is None and room is None:
             stage.surface = sketch.draw_surface()
         image = sketch.rasterise()
         if (w, h) != (width, height):

@@ -710,6 +710,17 @@ def counter(
                 ],
                 shade(colour, -0.12),
             )
+        # Veins across the front too, so the counter reads as stone, not as a painted box.
+        front = h - top - thick
+        span_w = x1 - x0 - 2 * thick
+        run, drop, line = span_w * 0.22, front * 0.22, max(2.0, ctx.canvas.short * 0.012)
+        for k in range(5):
+            xa = x0 + thick + span_w * (0.04 + 0.15 * k)
+            ya = top + thick + front * (0.1 + 0.17 * (k % 3))
+            ctx.canvas.polygon(
+                [(xa, ya), (xa + run, ya + drop), (xa + run, ya + drop + line), (xa, ya + line)],
+                shade(colour, -0.3),
+            )
     return top + thick * 0.1, x0, x1
 
 

@@ -137,6 +137,13 @@ class Illustrator:
         understood = describe(plan, style_name, sketch.concepts, sketch.purpose, sketch.transparent)
         return Drawing(image=image, understood=understood)
 
+    def understand(self, prompt: str) -> Plan:
+        """How the illustrator reads a prompt (its things, place and colours), for callers that
+        choose what to draw from it, as the engine's edits do."""
+        if not self._ready:
+            self.load()
+        return understand(prompt or "")
+
     def backdrop(
         self,
         prompt: str,

@@ -31,7 +31,6 @@ from gouache.engines.base import ImageRequest, decode_input
 from gouache.engines.builtin_cutout import at_most, cut_out, has_alpha, trim
 from gouache.engines.builtin_fill import fill_from_surroundings
 from gouache.errors import InvalidRequest
-from gouache.illustrator import names_a_place
 
 # A stage of the work worth showing: the picture so far and the fraction of the work done.
 Stages = Callable[[Image.Image, float], None]
@@ -75,7 +74,7 @@ def masked_edit(
     small_hole = box_w * box_h < 0.5 * width * height and min(box_w, box_h) >= 16
     prompt = what_to_draw(request.prompt)
     plan = illustrator.understand(prompt)
-    place = names_a_place(plan) and min(box_w, box_h) >= 16
+    place = illustrator.names_a_place(prompt) and min(box_w, box_h) >= 16
     wide = box_w >= 0.6 * width or box_w * box_h >= 0.3 * width * height
     if place and plan.subjects and plan.subjects[0].concept.name == "window":
         # "A window with a view of the city": the place, seen through a framed window.
@@ -218,7 +217,7 @@ def product_shot(
         understood = f"{len(subjects)} input image(s) on a transparent background"
         placed = _arrange(subjects, width, height)
     else:
-        if names_a_place(illustrator.understand(request.prompt)):
+        if illustrator.names_a_place(request.prompt):
             # A named place ("on a marble countertop in a kitchen", "at the beach"): the place
             # without the prompt's things, and the product standing where things stand in it.
             backdrop = illustrator.backdrop(

@@ -144,6 +144,10 @@ class Illustrator:
             self.load()
         return understand(prompt or "")
 
+    def names_a_place(self, prompt: str) -> bool:
+        """Whether the prompt names somewhere to be (a room, a landscape, a city)."""
+        return names_a_place(self.understand(prompt))
+
     def backdrop(
         self,
         prompt: str,

@@ -158,20 +158,29 @@ def _scene_for_hole(
     size: tuple[int, int],
     seed: int,
 ) -> tuple[Image.Image, str]:
-    """The prompt's scene drawn for a hole: a strip along the top edge shows the upper part of
-    a taller picture (its sky), a strip along the bottom edge the lower part (its ground or
-    water), anything else the whole scene fitted to the hole."""
+    """The prompt's scene drawn for a hole. A strip along the top edge shows the upper part of
+    a taller picture of the place, a strip along the bottom edge the lower part, with the prompt's things laid out for the strip itself so none is cut
+    by its edge; any other hole gets the whole scene fitted to it."""
     box_w, box_h = box[2] - box[0], box[3] - box[1]
     at_top, at_bottom = box[1] == 0, box[3] == size[1]
-    # The sky of a landscape is its top ~60%, its ground or water the bottom ~30%.
-    share = 0.62 if at_top else 0.3
-    tall = round(box_h / share) if at_top != at_bottom and box_w > box_h else box_h
-    drawing = illustrator.draw(
-        prompt, width=box_w, height=min(tall, 4096), seed=seed, style=_style(request)
+    style = _style(request)
+    if at_top == at_bottom or box_w <= box_h:
+        drawing = illustrator.draw(prompt, width=box_w, height=box_h, seed=seed, style=style)
+        return drawing.image.convert("RGBA"), drawing.understood
+    # An open landscape ("a blue sky", "a green lawn") is its sky in its top half and its
+    # grass in the bottom ~30%; any other place (a sea, a city, a beach) is shown nearly whole,
+    # from the edge the strip runs along.
+    open_land = illustrator.understand(prompt).setting == "sky"
+    share = (0.5 if at_top else 0.3) if open_land else 0.85
+    tall = min(round(box_h / share), 4096)
+    place = illustrator.backdrop(prompt, width=box_w, height=tall, seed=seed, style=style)
+    top = 0 if at_top else tall - box_h
+    scene = place.image.convert("RGBA").crop((0, top, box_w, top + box_h))
+    things = illustrator.draw(
+        prompt, width=box_w, height=box_h, seed=seed, style=style, transparent=True
     )
-    picture = drawing.image.convert("RGBA")
-    top = picture.height - box_h if at_bottom and not at_top else 0
-    return picture.crop((0, top, box_w, top + box_h)), drawing.understood
+    scene.alpha_composite(things.image.convert("RGBA"))
+    return scene, things.understood.replace(" on a transparent background", "")
 
 
 def _framed(view: Image.Image) -> Image.Image:
@@ -262,13 +271,13 @@ def _stand(
 
     On a counter or table top a product takes about a third of the frame's height and at most
     two thirds of the top's width, as a bottle or a box on a kitchen counter would; on open
-    ground (a beach, a meadow) it stands in the foreground and may be larger.
+    ground (a beach, a meadow) it stands in the foreground, a little larger.
     """
     y, x0, x1 = stand
     if not on_surface:
         y = min(y, height * 0.88)
         x0, x1 = width * 0.1, width * 0.9
-    tallest = height * (0.36 if on_surface else 0.5)
+    tallest = height * (0.36 if on_surface else 0.42)
     usable_h = min(tallest, y - height * 0.06)
     usable_w = (x1 - x0) * (0.66 if len(subjects) == 1 else 0.9)
     # Standing a little into the top's front edge, as things stand on a top seen from above.

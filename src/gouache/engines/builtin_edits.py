@@ -85,9 +85,10 @@ def masked_edit(
         layer.alpha_composite(_framed(view.image), box[:2])
         edited = _blend(base, layer, region)
         return Result(_finish(edited, keep_alpha), f"a window with a view of {view.understood}")
-    if place and (wide or not plan.subjects):
+    if place and small_hole and (wide or not plan.subjects):
         # A place in a wide hole ("a blue sky with a sun" over the top strip): the place's own
-        # picture, drawn to the hole, not the surroundings continued with an icon in them.
+        # picture, drawn to the hole, not the surroundings continued with an icon in them. (A
+        # hole of half the picture or more gets the whole scene, below.)
         if request.partial_images:
             stages(_blend(base, fill_from_surroundings(base, region), region), 0.4)
         scene, understood = _scene_for_hole(illustrator, request, prompt, box, base.size, seed)
@@ -164,7 +165,7 @@ def _scene_for_hole(
     box_w, box_h = box[2] - box[0], box[3] - box[1]
     at_top, at_bottom = box[1] == 0, box[3] == size[1]
     style = _style(request)
-    if at_top == at_bottom or box_w <= box_h:
+    if at_top == at_bottom or box_w < 2 * box_h:
         drawing = illustrator.draw(prompt, width=box_w, height=box_h, seed=seed, style=style)
         return drawing.image.convert("RGBA"), drawing.understood
     # An open landscape ("a blue sky", "a green lawn") is its sky in its top half and its

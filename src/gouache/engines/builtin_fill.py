@@ -24,9 +24,10 @@ def fill_from_surroundings(base: Image.Image, region: Image.Image) -> Image.Imag
     # Rows first: each row of the hole runs from the nearest known pixel on its left to the
     # nearest on its right, so a wall, a floor line or a horizon carries straight across the
     # hole instead of smudging into what lies above, below or further along the row.
-    rows = _across_rows(pixels, known)
-    by_rows = todo & ~np.isnan(rows[..., 0])
-    filled[by_rows] = rows[by_rows]
+    top, bottom = max(0, box[1] - 1), min(pixels.shape[0], box[3] + 1)  # only the hole's rows
+    rows = _across_rows(pixels[top:bottom], known[top:bottom])
+    by_rows = todo[top:bottom] & ~np.isnan(rows[..., 0])
+    filled[top:bottom][by_rows] = rows[by_rows]
     return Image.fromarray(np.clip(filled, 0, 255).astype(np.uint8), "RGB").convert("RGBA")
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import colorsys
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -72,15 +73,39 @@ def masked_edit(
     width, height = base.size
     box_w, box_h = box[2] - box[0], box[3] - box[1]
     small_hole = box_w * box_h < 0.5 * width * height and min(box_w, box_h) >= 16
+    prompt = what_to_draw(request.prompt)
+    plan = illustrator.understand(prompt)
+    place = illustrator.names_a_place(prompt) and min(box_w, box_h) >= 16
+    wide = box_w >= 0.6 * width or box_w * box_h >= 0.3 * width * height
+    if place and plan.subjects and plan.subjects[0].concept.name == "window":
+        # "A window with a view of the city": the place, seen through a framed window.
+        view = illustrator.backdrop(
+            prompt, width=box_w, height=box_h, seed=seed, style=_style(request)
+        )
+        layer = base.copy()
+        layer.alpha_composite(_framed(view.image), box[:2])
+        edited = _blend(base, layer, region)
+        return Result(_finish(edited, keep_alpha), f"a window with a view of {view.understood}")
+    if place and small_hole and (wide or not plan.subjects):
+        # A place in a wide hole ("a blue sky with a sun" over the top strip): the place's own
+        # picture, drawn to the hole, not the surroundings continued with an icon in them. (A
+        # hole of half the picture or more gets the whole scene, below.)
+        if request.partial_images:
+            stages(_blend(base, fill_from_surroundings(base, region), region), 0.4)
+        scene, understood = _scene_for_hole(illustrator, request, prompt, box, base.size, seed)
+        layer = base.copy()
+        layer.paste(scene, box[:2])
+        edited = _blend(base, layer, region)
+        return Result(_finish(edited, keep_alpha), understood)
     if small_hole:
         # A small hole: continue the surroundings into it, then draw the prompt's subject there,
         # a little smaller than the hole's bounding box so a round hole does not clip it. (A
         # whole scene drawn at full size would put its own subject anywhere, often half in.)
         layer = fill_from_surroundings(base, region)
         stages(_blend(base, layer, region), 0.5)
-        inner_w, inner_h = round(box_w * 0.7), round(box_h * 0.7)
+        inner_w, inner_h = round(box_w * 0.8), round(box_h * 0.8)
         drawing = illustrator.draw(
-            request.prompt,
+            prompt,
             width=inner_w,
             height=inner_h,
             seed=seed,
@@ -94,9 +119,10 @@ def masked_edit(
             (max(1, round(subject.width * scale)), max(1, round(subject.height * scale))),
             Image.Resampling.LANCZOS,
         )
+        # Standing near the hole's lower edge, as a thing put into a picture rests on something.
+        bottom = box[1] + box_h - round(box_h * 0.06)
         layer.alpha_composite(
-            subject,
-            (box[0] + (box_w - subject.width) // 2, box[1] + (box_h - subject.height) // 2),
+            subject, (box[0] + (box_w - subject.width) // 2, bottom - subject.height)
         )
     else:
         if request.partial_images:
@@ -111,7 +137,7 @@ def masked_edit(
                 stages(_blend(base, picture.convert("RGBA"), region), 0.3 + 0.7 * fraction)
 
         drawing = illustrator.draw(
-            request.prompt,
+            prompt,
             width=width,
             height=height,
             seed=seed,
@@ -121,6 +147,70 @@ def masked_edit(
         layer = drawing.image.convert("RGBA")
     edited = _blend(base, layer, region)
     return Result(_finish(edited, keep_alpha), drawing.understood)
+
+
+# Instructions around what to draw ("replace it with a plant", "add a window"): the edit is the
+# drawing, so only what follows them is read.
+_INSTRUCTION = re.compile(
+    r"^\s*(?:please\s+)?(?:(?:replace|fill|cover)(?:\s+(?:it|this|that|them|the\s+\w+(?:\s+area)?))?"
+    r"\s+with|(?:change|turn|make)(?:\s+(?:it|this|that|them))?\s+(?:to|into)|add|put|place|"
+    r"insert|draw|paint|show)\s+",
+    re.IGNORECASE,
+)
+
+
+def what_to_draw(prompt: str) -> str:
+    """The prompt without an editing instruction in front of it: "replace with a green plant"
+    is a green plant (the instruction's words would otherwise be read as things to draw)."""
+    stripped = _INSTRUCTION.sub("", prompt, count=1)
+    return stripped if stripped.strip() else prompt
+
+
+def _scene_for_hole(
+    illustrator: Any,
+    request: ImageRequest,
+    prompt: str,
+    box: tuple[int, int, int, int],
+    size: tuple[int, int],
+    seed: int,
+) -> tuple[Image.Image, str]:
+    """The prompt's scene drawn for a hole. A strip along the top edge shows the upper part of
+    a taller picture of the place, a strip along the bottom edge the lower part, with the prompt's things laid out for the strip itself so none is cut
+    by its edge; any other hole gets the whole scene fitted to it."""
+    box_w, box_h = box[2] - box[0], box[3] - box[1]
+    at_top, at_bottom = box[1] == 0, box[3] == size[1]
+    style = _style(request)
+    if at_top == at_bottom or box_w < 2 * box_h:
+        drawing = illustrator.draw(prompt, width=box_w, height=box_h, seed=seed, style=style)
+        return drawing.image.convert("RGBA"), drawing.understood
+    # An open landscape ("a blue sky", "a green lawn") is its sky in its top half and its
+    # grass in the bottom ~30%; any other place (a sea, a city, a beach) is shown nearly whole,
+    # from the edge the strip runs along.
+    open_land = illustrator.understand(prompt).setting == "sky"
+    share = (0.5 if at_top else 0.3) if open_land else 0.85
+    tall = min(round(box_h / share), 4096)
+    place = illustrator.backdrop(prompt, width=box_w, height=tall, seed=seed, style=style)
+    top = 0 if at_top else tall - box_h
+    scene = place.image.convert("RGBA").crop((0, top, box_w, top + box_h))
+    things = illustrator.draw(
+        prompt, width=box_w, height=box_h, seed=seed, style=style, transparent=True
+    )
+    scene.alpha_composite(things.image.convert("RGBA"))
+    return scene, things.understood.replace(" on a transparent background", "")
+
+
+def _framed(view: Image.Image) -> Image.Image:
+    """A view inside a white window frame with a cross of glazing bars and a soft inner shade."""
+    framed = view.convert("RGBA")
+    w, h = framed.size
+    bar = max(3, round(min(w, h) * 0.045))
+    draw = ImageDraw.Draw(framed)
+    frame = (246, 246, 242, 255)
+    draw.rectangle((0, 0, w - 1, h - 1), outline=frame, width=bar * 2)
+    draw.rectangle((w // 2 - bar // 2, 0, w // 2 + bar // 2, h), fill=frame)
+    draw.rectangle((0, h // 2 - bar // 2, w, h // 2 + bar // 2), fill=frame)
+    draw.rectangle((0, h - bar * 3, w, h), fill=(228, 226, 220, 255))  # the sill
+    return framed
 
 
 def _blend(base: Image.Image, layer: Image.Image, region: Image.Image) -> Image.Image:
@@ -150,24 +240,65 @@ def product_shot(
     if transparent:
         canvas = Image.new("RGBA", (width, height), (0, 0, 0, 0))
         understood = f"{len(subjects)} input image(s) on a transparent background"
+        placed = _arrange(subjects, width, height)
     else:
-        drawing = illustrator.draw(
-            request.prompt, width=width, height=height, seed=seed, style=_style(request)
-        )
-        # A touch of softness and light puts the scene behind the product, as a shallow depth
-        # of field would (blurred at half size: a quarter of the work, and no detail is kept).
-        half = drawing.image.convert("RGB").reduce(2)
-        half = half.filter(ImageFilter.GaussianBlur(min(width, height) / 320))
-        half = Image.blend(half, Image.new("RGB", half.size, (255, 255, 255)), 0.18)
-        canvas = half.resize((width, height), Image.Resampling.BILINEAR).convert("RGBA")
-        understood = f"{len(subjects)} input image(s) in {drawing.understood}"
+        if illustrator.names_a_place(request.prompt):
+            # A named place ("on a marble countertop in a kitchen", "at the beach"): the place
+            # without the prompt's things, and the product standing where things stand in it.
+            backdrop = illustrator.backdrop(
+                request.prompt, width=width, height=height, seed=seed, style=_style(request)
+            )
+            picture, understood = backdrop.image, backdrop.understood
+            placed = _stand(subjects, width, height, backdrop.stand, backdrop.on_surface)
+        else:
+            drawing = illustrator.draw(
+                request.prompt, width=width, height=height, seed=seed, style=_style(request)
+            )
+            picture, understood = drawing.image, drawing.understood
+            placed = _arrange(subjects, width, height)
+        canvas = _soften(picture)
+        understood = f"{len(subjects)} input image(s) in {understood}"
         stages(canvas.copy(), 0.4)
-    placed = _arrange(subjects, width, height)
     canvas.alpha_composite(_shadow_layer(placed, width, height))
     stages(canvas.copy(), 0.7)
     for subject, (x, y) in placed:
         canvas.alpha_composite(subject, (x, y))
     return Result(canvas if transparent else canvas.convert("RGB"), understood)
+
+
+def _soften(picture: Image.Image) -> Image.Image:
+    """A touch of softness and light that puts a scene behind the product, as a shallow depth
+    of field would (blurred at half size: a quarter of the work, and no detail is kept)."""
+    width, height = picture.size
+    half = picture.convert("RGB").reduce(2)
+    half = half.filter(ImageFilter.GaussianBlur(min(width, height) / 320))
+    half = Image.blend(half, Image.new("RGB", half.size, (255, 255, 255)), 0.18)
+    return half.resize((width, height), Image.Resampling.BILINEAR).convert("RGBA")
+
+
+def _stand(
+    subjects: list[Image.Image],
+    width: int,
+    height: int,
+    stand: tuple[float, float, float],
+    on_surface: bool,
+) -> list[tuple[Image.Image, tuple[int, int]]]:
+    """Subjects standing on a place's counter, table or ground, at the scale of things there.
+
+    On a counter or table top a product takes about a third of the frame's height and at most
+    two thirds of the top's width, as a bottle or a box on a kitchen counter would; on open
+    ground (a beach, a meadow) it stands in the foreground, a little larger.
+    """
+    y, x0, x1 = stand
+    if not on_surface:
+        y = min(y, height * 0.88)
+        x0, x1 = width * 0.1, width * 0.9
+    tallest = height * (0.36 if on_surface else 0.42)
+    usable_h = min(tallest, y - height * 0.06)
+    usable_w = (x1 - x0) * (0.66 if len(subjects) == 1 else 0.9)
+    # Standing a little into the top's front edge, as things stand on a top seen from above.
+    ground = y + height * 0.012
+    return _arrange(subjects, width, height, ground, usable_w, usable_h, (x0 + x1) / 2)
 
 
 def _as_subject(picture: Image.Image) -> Image.Image:
@@ -183,14 +314,22 @@ def _as_subject(picture: Image.Image) -> Image.Image:
 
 
 def _arrange(
-    subjects: list[Image.Image], width: int, height: int
+    subjects: list[Image.Image],
+    width: int,
+    height: int,
+    ground: float | None = None,
+    across: float | None = None,
+    tall: float | None = None,
+    centre: float | None = None,
 ) -> list[tuple[Image.Image, tuple[int, int]]]:
-    """Subjects side by side, standing on a ground line, scaled to share the frame."""
+    """Subjects side by side, standing on a ground line, scaled to share the frame (or the
+    `across` x `tall` room given, centred on `centre`)."""
     count = len(subjects)
     gap = width * 0.04
-    usable_w = width * (0.78 if count == 1 else 0.88) - gap * (count - 1)
-    usable_h = height * (0.62 if count == 1 else 0.55)
-    ground = height * 0.86
+    across = width * (0.78 if count == 1 else 0.88) if across is None else across
+    usable_w = across - gap * (count - 1)
+    usable_h = height * (0.62 if count == 1 else 0.55) if tall is None else tall
+    ground = height * 0.86 if ground is None else ground
     # One scale for all keeps their relative sizes, unless that would make one a speck.
     slot_w = usable_w / count
     scaled = []
@@ -199,7 +338,7 @@ def _arrange(
         size = (max(1, round(subject.width * scale)), max(1, round(subject.height * scale)))
         scaled.append(subject.resize(size, Image.Resampling.LANCZOS))
     total = sum(s.width for s in scaled) + gap * (count - 1)
-    x = (width - total) / 2
+    x = (width if centre is None else 2 * centre) / 2 - total / 2
     placed = []
     for subject in scaled:
         placed.append((subject, (round(x), round(ground - subject.height))))

@@ -21,7 +21,37 @@ def fill_from_surroundings(base: Image.Image, region: Image.Image) -> Image.Imag
     reached = todo & (weight > 1e-4)
     filled[reached] = colour[reached] / weight[reached, None]
     filled[todo & ~reached] = pixels[known].mean(axis=0) if known.any() else 200.0
+    # Rows first: each row of the hole runs from the nearest known pixel on its left to the
+    # nearest on its right, so a wall, a floor line or a horizon carries straight across the
+    # hole instead of smudging into what lies above, below or further along the row.
+    top, bottom = max(0, box[1] - 1), min(pixels.shape[0], box[3] + 1)  # only the hole's rows
+    rows = _across_rows(pixels[top:bottom], known[top:bottom])
+    by_rows = todo[top:bottom] & ~np.isnan(rows[..., 0])
+    filled[top:bottom][by_rows] = rows[by_rows]
     return Image.fromarray(np.clip(filled, 0, 255).astype(np.uint8), "RGB").convert("RGBA")
+
+
+def _across_rows(pixels: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Each pixel as the distance-weighted mix of the nearest known pixels to its left and
+    right on its row (one side alone where the other has none); NaN where its row has none.
+    Each side's colour is the mean of three rows, so a one-pixel line does not streak."""
+    height, width = known.shape
+    columns = np.broadcast_to(np.arange(width), (height, width))
+    left = np.maximum.accumulate(np.where(known, columns, -1), axis=1)
+    right = np.minimum.accumulate(np.where(known, columns, width)[:, ::-1], axis=1)[:, ::-1]
+    smooth = pixels.copy()
+    smooth[1:-1] = (pixels[:-2] + pixels[1:-1] + pixels[2:]) / 3
+    row_index = np.arange(height)[:, None]
+    left_colour = smooth[row_index, np.clip(left, 0, width - 1)]
+    right_colour = smooth[row_index, np.clip(right, 0, width - 1)]
+    has_left, has_right = left >= 0, right < width
+    to_left = (columns - left).astype(np.float32)
+    to_right = (right - columns).astype(np.float32)
+    weight = np.where(has_left & has_right, to_left / np.maximum(to_left + to_right, 1), 0.0)
+    weight = np.where(~has_left & has_right, 1.0, weight)[..., None]
+    out = left_colour * (1 - weight) + right_colour * weight
+    out[~has_left & ~has_right] = np.nan
+    return out.astype(np.float32)
 
 
 def _blur_array(values: np.ndarray, radius: float) -> np.ndarray:

@@ -10,6 +10,6 @@ gouache, so it can be used, tested and benchmarked on its own.
 
 from __future__ import annotations
 
-from .illustrator import Drawing, Illustrator
+from .illustrator import Backdrop, Drawing, Illustrator, names_a_place
 
-__all__ = ["Drawing", "Illustrator"]
+__all__ = ["Backdrop", "Drawing", "Illustrator", "names_a_place"]

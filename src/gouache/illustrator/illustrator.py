@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -47,7 +47,7 @@ from .designs import (
 )
 from .figures import draw_placement, glyph_for, mirrorable
 from .lettering import set_lines
-from .lexicon import HANGING, ICON_SETS, NATURAL_COLOURS, ROOMS
+from .lexicon import HANGING, ICON_SETS, NATURAL_COLOURS, ROOM_WORDS, ROOMS, SURFACES
 from .parse import STYLES, Plan, Subject, parse
 from .render import Canvas
 from .scenes import Context, Stage, counter, draw_setting, interior, studio, table
@@ -68,6 +68,28 @@ class Drawing:
 
     image: Image.Image
     understood: str
+
+
+@dataclass
+class Backdrop:
+    """The place a prompt names, drawn without the prompt's things, and where a thing stands in
+    it: `stand` is (y, x0, x1), a counter, table or desk top when the place has one, else the
+    ground line across the frame. `place` says whether the prompt named a place at all (a room,
+    a landscape, a city); without one the backdrop is a plain product studio."""
+
+    image: Image.Image
+    understood: str
+    stand: tuple[float, float, float]
+    on_surface: bool
+    place: bool
+
+
+PLACELESS = (None, "studio", "gradient", "pattern")
+
+
+def names_a_place(plan: Plan) -> bool:
+    """Whether a prompt's plan names somewhere to be (a room or a landscape), not a backdrop."""
+    return plan.room is not None or plan.setting not in PLACELESS
 
 
 @lru_cache(maxsize=256)
@@ -146,6 +168,71 @@ class Illustrator:
         understood = describe(plan, style_name, sketch.concepts, sketch.purpose, sketch.transparent)
         return Drawing(image=image, understood=understood)
 
+    def understand(self, prompt: str) -> Plan:
+        """How the illustrator reads a prompt (its things, place and colours), for callers that
+        choose what to draw from it, as the engine's edits do."""
+        if not self._ready:
+            self.load()
+        return understand(prompt or "")
+
+    def names_a_place(self, prompt: str) -> bool:
+        """Whether the prompt names somewhere to be (a room, a landscape, a city)."""
+        return names_a_place(self.understand(prompt))
+
+    def backdrop(
+        self,
+        prompt: str,
+        *,
+        width: int,
+        height: int,
+        seed: int,
+        style: str | None = None,
+    ) -> Backdrop:
+        """The place the prompt names, without its things, for an edit that stands the user's
+        own picture in it ("on a marble countertop in a kitchen", "at the beach"). A surface the
+        prompt names ("on a wooden desk") is drawn as the surface to stand on, not as a thing."""
+        if not (0 < width <= SIZE_LIMIT and 0 < height <= SIZE_LIMIT):
+            raise ValueError(f"size {width}x{height} is outside 1..{SIZE_LIMIT} pixels per side")
+        if not self._ready:
+            self.load()
+        plan = understand(prompt or "")
+        place = names_a_place(plan)
+        surface, room = plan.surface, plan.room
+        for subject in plan.subjects:
+            words = subject.phrase.split()
+            if surface is None and (words[-1] in SURFACES or subject.concept.name in SURFACES):
+                surface = "counter" if words[-1] == "countertop" else words[-1]
+                # "on a kitchen table": the table of a kitchen, not of the default office
+                named = [ROOM_WORDS[w] for w in words[:-1] if w in ROOM_WORDS]
+                room = named[0] if named else room
+        purpose = "scene" if place else "product"
+        bare = replace(plan, subjects=[], surface=surface, room=room, purpose=purpose, text=[])
+        style_name = style if style in STYLES else plan.style
+        scene_key = f"{plan.setting}|{plan.time}|{purpose}|{plan.background}|{plan.palette}"
+        scene_rng = np.random.default_rng([seed & 0xFFFFFFFF, zlib.crc32(scene_key.encode())])
+        rng = np.random.default_rng([seed & 0xFFFFFFFF, zlib.crc32(prompt.encode("utf-8"))])
+        draft = (seed + zlib.crc32(prompt.encode("utf-8"))) & 0xFFFFFFFF
+        w, h = max(width, MIN_DRAWN), max(height, MIN_DRAWN)
+        sketch = Sketch(bare, style_name, w, h, rng, False, scene_rng, draft)
+        sketch.stage_and_layout()
+        stage = sketch.stage
+        assert stage is not None
+        if surface and stage.surface is None and room is None:
+            stage.surface = sketch.draw_surface()
+        image = sketch.rasterise()
+        if (w, h) != (width, height):
+            image = image.resize((width, height), Image.Resampling.BOX)
+        stand = stage.surface or (stage.ground, 0.0, float(w))
+        scale_x, scale_y = width / w, height / h
+        understood = describe(bare, style_name, [], purpose, False)
+        return Backdrop(
+            image=image,
+            understood=understood,
+            stand=(stand[0] * scale_y, stand[1] * scale_x, stand[2] * scale_x),
+            on_surface=stage.surface is not None,
+            place=place,
+        )
+
 
 def _resized(on_layer: OnLayer, width: int, height: int) -> OnLayer:
     """Layers of a picture drawn larger than asked (tiny sizes), reduced as the picture is."""
@@ -191,6 +278,7 @@ class Sketch:
             plan.time,
             plan.background,
             camera,
+            plan.setting_colours,
         )
         # Which of the equally good drawings of each thing this picture uses.
         self.concepts: list[Concept] = [

@@ -53,6 +53,8 @@ from .loading import filled_once
 from .prepare import prepare
 
 TIMES = {"sunrise", "sunset", "night"}
+# Setting words that name the ground rather than the whole place: "a green lawn" colours the grass.
+GROUND_WORDS = {"lawn", "lawns", "meadow", "field", "hills", "valley", "countryside"}
 STYLES = ("flat", "line", "pastel", "neon", "retro", "monochrome", "gouache")
 MAX_SUBJECTS = 6
 MAX_SUBJECTS = 6
@@ -86,6 +88,8 @@ class Plan:
     prompt: str
     subjects: list[Subject] = field(default_factory=list)
     setting: str | None = None  # a place: sky, ocean, beach, forest, city, space, office...
+    # The colours stated for parts of the place, by setting: "a blue sky" -> {"sky": blue}.
+    setting_colours: dict[str, RGB] = field(default_factory=dict)
     time: str = "day"  # day | sunrise | sunset | night
     pattern: str | None = None
     surface: str | None = None
@@ -597,6 +601,11 @@ class _Reader:
                 if not self._is_content(i + 1) or SETTINGS[word] in TIMES or word == "space":
                     self.close_chunk()
                     self.set_setting(word)
+                    if self.pending_colours and SETTINGS[word] not in TIMES:
+                        # "a blue sky with a sun": blue is the sky's, not the sun's.
+                        role = "ground" if word in GROUND_WORDS else SETTINGS[word]
+                        plan.setting_colours[role] = self.pending_colours[0]
+                        self.pending_colours = []
                     i += 1
                     continue
             if (

@@ -44,6 +44,8 @@ class Context:
     time: str = "day"
     background: RGB | None = None
     camera: float = 0.0  # seeded camera height: moves every horizon by this fraction of the height
+    # Colours the prompt gives parts of the place ("a blue sky", "a grey sea"), by setting.
+    setting_colours: dict[str, RGB] = field(default_factory=dict)
 
     def c(self, colour: str | RGB) -> RGB:
         rgb = hex_to_rgb(colour) if isinstance(colour, str) else colour
@@ -74,9 +76,20 @@ SKIES = {
 }
 
 
-def sky(ctx: Context, bottom: float, time: str | None = None, extra: RGB | None = None) -> None:
+def sky(
+    ctx: Context,
+    bottom: float,
+    time: str | None = None,
+    extra: RGB | None = None,
+    tint: RGB | None = None,
+) -> None:
     top_hex, low_hex = SKIES[time or ctx.time]
     top, low = ctx.c(top_hex), ctx.c(low_hex)
+    tint = tint or ctx.setting_colours.get("sky")
+    if tint is not None:
+        # The sky's stated colour at the zenith, paling towards the horizon as a real sky does.
+        top = ctx.c(mix(top, tint, 0.7))
+        low = ctx.c(mix(low, tint, 0.3))
     if ctx.style.dark and (time or ctx.time) == "day":
         top, low = ctx.c("#120a3a"), ctx.c("#5a1a6a")
     stops = [(0.0, top), (1.0, low)]
@@ -292,7 +305,11 @@ def open_sky(ctx: Context) -> Stage:
         greens = ["#8a4f7d", "#5d3a6e", "#3b2a55"]
     elif ctx.time == "night":
         greens = ["#1f3556", "#18294a", "#101d38"]
-    hills(ctx, horizon, [ctx.c(g) for g in greens])
+    ground_colour = ctx.setting_colours.get("ground")
+    shades = [ctx.c(g) for g in greens]
+    if ground_colour is not None:  # "a green lawn", "a golden meadow"
+        shades = [mix(s, ctx.c(ground_colour), 0.5) for s in shades]
+    hills(ctx, horizon, shades)
     ground = horizon + (ctx.h - horizon) * 0.72
     return Stage(ground, ctx.h * 0.08, horizon * 0.8, ctx.c(greens[-1]))
 
@@ -319,7 +336,11 @@ def mountain_scene(ctx: Context, snow_ground: bool = False) -> Stage:
     )
     if ctx.time in ("sunset", "night") and not snow_ground:
         ground_colours = ["#4a3a6a", "#35295a", "#241c44"]
-    hills(ctx, horizon + ctx.h * 0.05, [ctx.c(g) for g in ground_colours], amplitude=0.03)
+    stated = ctx.setting_colours.get("ground")
+    ground_shades = [ctx.c(g) for g in ground_colours]
+    if stated is not None:  # "a golden meadow", "green hills"
+        ground_shades = [mix(s, ctx.c(stated), 0.5) for s in ground_shades]
+    hills(ctx, horizon + ctx.h * 0.05, ground_shades, amplitude=0.03)
     if snow_ground:
         for _ in range(int(ctx.rng.integers(3, 7))):
             x = ctx.rng.uniform(0, ctx.w)
@@ -388,6 +409,9 @@ def ocean_scene(ctx: Context, beach: bool = False) -> Stage:
         "night": ("#1a2c5a", "#0b1533"),
     }[ctx.time]
     top, deep = ctx.c(sea[0]), ctx.c(sea[1])
+    stated = ctx.setting_colours.get("ocean")
+    if stated is not None:  # "a turquoise sea"
+        top, deep = mix(top, ctx.c(stated), 0.7), mix(deep, ctx.c(stated), 0.6)
     ctx.canvas.vertical_gradient([(0.0, top), (1.0, deep)], int(horizon), ctx.h)
     if ctx.time in ("sunset", "sunrise", "night"):
         glint = ctx.c("#ffd9a0" if ctx.time != "night" else "#dfe6ff")
@@ -685,6 +709,17 @@ def counter(
                     (xa, y + thick * 0.08),
                 ],
                 shade(colour, -0.12),
+            )
+        # Veins across the front too, so the counter reads as stone, not as a painted box.
+        front = h - top - thick
+        span_w = x1 - x0 - 2 * thick
+        run, drop, line = span_w * 0.22, front * 0.22, max(2.0, ctx.canvas.short * 0.012)
+        for k in range(5):
+            xa = x0 + thick + span_w * (0.04 + 0.15 * k)
+            ya = top + thick + front * (0.1 + 0.17 * (k % 3))
+            ctx.canvas.polygon(
+                [(xa, ya), (xa + run, ya + drop), (xa + run, ya + drop + line), (xa, ya + line)],
+                shade(colour, -0.3),
             )
     return top + thick * 0.1, x0, x1
 

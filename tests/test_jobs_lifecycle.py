@@ -24,10 +24,17 @@ from tests.test_faults_database import _poll_until
 SMALL = {"prompt": "a kite", "size": "256x256"}
 
 
-def _queue(store: OperationStore, deployment: str, *, user: str | None = None, tenant: str = ""):
+def _queue(
+    store: OperationStore,
+    deployment: str,
+    *,
+    user: str | None = None,
+    tenant: str = "",
+    id: str | None = None,
+):
     now = int(time.time())
     return store.insert(
-        id=str(uuid.uuid4()),
+        id=id or str(uuid.uuid4()),
         deployment=deployment,
         created=now,
         expires=now + 3600,
@@ -101,8 +108,22 @@ def test_sweep_removes_images_of_deleted_and_unknown_operations(tmp_path: Path):
         (orphan / "0.png").write_bytes(b"left by a crash")
         service.sweep(reconcile=True)
         assert not (tmp_path / "images" / crashed["id"]).exists()
+        # no record yet: it may be an edit's inputs written just before their record
+        assert (orphan / "0.png").is_file()
+        service.sweep(reconcile=True)
         assert not orphan.exists()
         assert (tmp_path / "images" / kept["id"] / "0.png").is_file()
+
+
+def test_reconcile_keeps_inputs_whose_record_arrives_after_the_listing(tmp_path: Path):
+    with make_client(tmp_path) as client:
+        service = client.app.state.ctx.service
+        early = str(uuid.uuid4())
+        service.images.put_file(early, "input-0.png", b"an edit's input, record not yet written")
+        service.sweep(reconcile=True)
+        _queue(service.store, "none-such", id=early)
+        service.sweep(reconcile=True)
+        assert service.images.read(early, "input-0.png").startswith(b"an edit's input")
 
 
 def test_expiry_is_batched_and_complete(tmp_path: Path):

@@ -138,6 +138,7 @@ class OperationService:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._locked = False
         self._reconciled_at: float | None = None
+        self._unknown_folders: set[str] = set()  # no record at the last reconcile
         self.listener: Listener | None = None
         # polls of finished operations from memory, where every deletion reaches this process:
         # the only process of a one-machine data dir, or any node hearing PostgreSQL's NOTIFY
@@ -550,20 +551,31 @@ class OperationService:
 
     def reconcile(self) -> int:
         """Remove image folders of operations that are deleted or have no record (left by a crash
-        or by an older version that deleted the record first). Returns how many were removed."""
+        or by an older version that deleted the record first). Returns how many were removed.
+
+        A folder with no record is only removed when the previous pass found it without one too:
+        an edit's inputs are written a moment before its record, and a pass that lands between
+        the two must not take them."""
         on_disk = [i for i in self.images.operation_ids() if i != PROBE_ID]
         if not on_disk:
+            self._unknown_folders = set()
             return 0
         statuses = self.store.statuses(on_disk)
+        unknown = {operation_id for operation_id in on_disk if operation_id not in statuses}
+        doomed = [
+            operation_id
+            for operation_id in on_disk
+            if statuses.get(operation_id) == Status.DELETED
+            or (operation_id in unknown and operation_id in self._unknown_folders)
+        ]
+        self._unknown_folders = unknown.difference(doomed)
         removed = 0
-        for operation_id in on_disk:
-            status = statuses.get(operation_id)
-            if status is None or status == Status.DELETED:
-                try:
-                    self._delete_images(operation_id)
-                    removed += 1
-                except (StorageError, ValueError) as exc:
-                    log.warning("reconcile: %s stays: %s", operation_id, exc)
+        for operation_id in doomed:
+            try:
+                self._delete_images(operation_id)
+                removed += 1
+            except (StorageError, ValueError) as exc:
+                log.warning("reconcile: %s stays: %s", operation_id, exc)
         if removed:
             log.info("reconcile: removed the images of %d deleted or unknown operations", removed)
         return removed

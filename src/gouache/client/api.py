@@ -17,6 +17,7 @@ from gouache.client.request import (
     Remote,
     check_inputs,
     check_limits,
+    check_open_inputs,
     local_profile,
     resolve_remote,
     with_deployment_hint,
@@ -24,7 +25,6 @@ from gouache.client.request import (
 from gouache.client.results import Operation
 from gouache.client.retry import RetryPolicy
 from gouache.errors import InvalidRequest
-from gouache.profiles import DALL_E_2
 
 if TYPE_CHECKING:
     from gouache.client.protocol import Flow
@@ -71,11 +71,16 @@ def prepare(
     remote = resolve_remote(
         endpoint, api_key, api_version, deployment, environ=environ, local=local
     )
-    profile = DALL_E_2 if remote is not None else local_profile(deployment)
-    try:
-        inputs = check_inputs(prompt, n, size, user, seed, profile)
-    except InvalidRequest as exc:
-        raise (exc if remote is not None else with_deployment_hint(exc, size, n, profile)) from None
+    if remote is None:
+        profile = local_profile(deployment)
+        try:
+            inputs = check_inputs(prompt, n, size, user, seed, profile)
+        except InvalidRequest as exc:
+            raise with_deployment_hint(exc, size, n, profile) from None
+    elif remote.profile is not None:
+        inputs = check_inputs(prompt, n, size, user, seed, remote.profile)
+    else:
+        inputs = check_open_inputs(prompt, n, size, user, seed)
     timeout, retries = check_limits(timeout, retries)
     return Job(
         inputs=inputs,

@@ -71,16 +71,14 @@ def prepare(
     remote = resolve_remote(
         endpoint, api_key, api_version, deployment, environ=environ, local=local
     )
-    if remote is None:
-        profile = local_profile(deployment)
+    profile = local_profile(deployment) if remote is None else remote.profile
+    if profile is None:  # a remote deployment with a name of its own: its server has the rules
+        inputs = check_open_inputs(prompt, n, size, user, seed)
+    else:
         try:
             inputs = check_inputs(prompt, n, size, user, seed, profile)
         except InvalidRequest as exc:
             raise with_deployment_hint(exc, size, n, profile) from None
-    elif remote.profile is not None:
-        inputs = check_inputs(prompt, n, size, user, seed, remote.profile)
-    else:
-        inputs = check_open_inputs(prompt, n, size, user, seed)
     timeout, retries = check_limits(timeout, retries)
     return Job(
         inputs=inputs,
@@ -144,10 +142,13 @@ _DOC = """Generate images: the seed's Generate images action.
 
     Inputs (checked before any work; `InvalidRequest` names what is allowed): `prompt` 1..1000
     characters, `n` 1..5, `size` 256x256 | 512x512 | 1024x1024 (None: the service default,
-    1024x1024), `user` (end-user id, at most 256 characters), `seed` (gouache extension). In
-    process, naming `deployment` applies that deployment's rules instead: "dall-e-3" takes
-    1024x1024, 1792x1024 or 1024x1792 and n=1; "gpt-image-1" auto, 1024x1024, 1536x1024 or
-    1024x1536 and n up to 10.
+    1024x1024), `user` (end-user id, at most 256 characters), `seed` (gouache extension). Naming
+    `deployment` applies that model's rules instead: "dall-e-3" takes 1024x1024, 1792x1024 or
+    1024x1792 and n=1; "gpt-image-1" auto, 1024x1024, 1536x1024 or 1024x1536 and n up to 10.
+    On the deployments route with no `deployment`, dall-e-3's rules (its default deployment).
+    A remote deployment with any other name is checked only for what no deployment accepts (a
+    size that is not WIDTHxHEIGHT, n below 1, an empty prompt); the rest is its server's to
+    refuse, as a `RemoteError`.
 
     Where it runs: with no `endpoint` (and no AZURE_OPENAI_ENDPOINT in the environment, or with
     `local=True`) in this process on `engine` ("builtin"), saving the images in `out` (default

@@ -90,7 +90,7 @@ def local_profile(deployment: str | None) -> Profile:
 def with_deployment_hint(
     error: InvalidRequest, size: Any, n: Any, profile: Profile
 ) -> InvalidRequest:
-    """A size or `n` refused in-process, with the deployments that do take it: the fix is one
+    """A size or `n` refused before any work, with the deployments that do take it: the fix is one
     flag. Other refusals come back as they are."""
     if error.param == "size":
         what = f"{size} is offered by"

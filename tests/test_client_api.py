@@ -31,6 +31,10 @@ engine = "instant"
 profile = "dall-e-3"
 engine = "instant"
 
+[deployments.gpt-image-1]
+profile = "gpt-image-1"
+engine = "instant"
+
 [deployments.banner]  # a custom name: its rules are known only to this server
 profile = "dall-e-3"
 engine = "instant"
@@ -170,6 +174,17 @@ def test_remote_custom_deployment_takes_its_own_sizes(server, tmp_path, api_vers
     for path in operation.paths:
         with Image.open(path) as image:
             assert image.size == (2048, 512)
+
+
+def test_remote_gpt_image_auto_size_is_the_servers_choice(server, tmp_path):
+    """`auto` names no dimensions: the image is saved at whatever size the server drew."""
+    operation = gouache.generate_images(
+        "a kite", size="auto", endpoint=server.url, deployment="gpt-image-1",
+        api_version="2025-04-01-preview", out=tmp_path,
+    )  # fmt: skip
+    (path,) = operation.paths
+    with Image.open(path) as image:
+        assert image.size == (1024, 1024)
 
 
 def test_remote_custom_deployment_refusal_is_the_servers_own(server, tmp_path):

@@ -340,6 +340,39 @@ def test_deployments_route_named_deployment_without_out(capsys, server):
     assert Image.open(io.BytesIO(httpx.get(data[0]["url"]).content)).size == (256, 256)
 
 
+@pytest.mark.parametrize("api_version", ["2023-06-01-preview", "2024-10-21"])
+@pytest.mark.parametrize("size", ["1792x1024", "1024x1792"])
+def test_remote_dall_e_3_draws_wide_and_tall(capsys, server, tmp_path, api_version, size):
+    """A deployment named after dall-e-3 is checked by dall-e-3's rules: the size is sent."""
+    code, stdout, stderr = cli(
+        capsys, "a harbour at dawn", "--deployment", "dall-e-3", "--size", size,
+        "--api-version", api_version, "--out", str(tmp_path), *remote(server),
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert_saved(json.loads(stdout), tmp_path, 1, size)
+    with Image.open(next(tmp_path.iterdir())) as image:
+        assert image.format == "PNG"
+
+
+def test_remote_custom_deployment_refusal_comes_from_the_server(capsys, server, tmp_path):
+    """`small`'s sizes are known only to its server: a well-formed size is sent, and the
+    server's 400 is printed (exit 1), where a malformed one is refused here (exit 2)."""
+    code, _, stderr = cli(
+        capsys, "a cat", "--deployment", "small", "--size", "1792x1024",
+        "--api-version", "2024-10-21", *remote(server),
+    )  # fmt: skip
+    assert code == 1
+    assert stderr == (
+        "gouache generate: error 400 invalid_value: 'size' must be one of 512x512 for deployment "
+        "'small' (dall-e-2); received \"1792x1024\".\n"
+    )
+    code, _, stderr = cli(
+        capsys, "a cat", "--deployment", "small", "--size", "1792", *remote(server)
+    )
+    assert code == 2
+    assert "'size' must be WIDTHxHEIGHT in pixels" in stderr
+
+
 def test_environment_variables_select_the_endpoint(capsys, server, monkeypatch, tmp_path):
     monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", server.url + "/")
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)

@@ -30,6 +30,16 @@ engine = "instant"
 [deployments.dall-e-3]
 profile = "dall-e-3"
 engine = "instant"
+
+[deployments.gpt-image-1]
+profile = "gpt-image-1"
+engine = "instant"
+
+[deployments.banner]  # a custom name: its rules are known only to this server
+profile = "dall-e-3"
+engine = "instant"
+sizes = ["1792x1024", "2048x512"]
+max_n = 2
 """
 
 
@@ -134,10 +144,91 @@ def test_remote_async_route_sync_and_async(server, tmp_path):
 
 def test_remote_deployments_route_errors_are_typed(server):
     with pytest.raises(RemoteError) as caught:
-        gouache.generate_images("a", n=2, endpoint=server.url, api_version="2024-10-21")
+        gouache.generate_images(
+            "a", n=3, endpoint=server.url, deployment="banner", api_version="2024-10-21"
+        )
     error = caught.value
     assert (error.status_code, error.code, error.param) == (400, "invalid_value", "n")
-    assert str(error) == "error 400 invalid_value: 'n' must be from 1 to 1; received 2."
+    assert str(error) == "error 400 invalid_value: 'n' must be from 1 to 2; received 3."
+
+
+@pytest.mark.parametrize("api_version", ["2023-06-01-preview", "2024-10-21"])
+def test_remote_dall_e_3_makes_wide_pictures(server, tmp_path, api_version):
+    """Checked against dall-e-3's rules, not the seed action's: 1792x1024 is sent and drawn."""
+    operation = gouache.generate_images(
+        "a harbour at dawn", size="1792x1024", endpoint=server.url, deployment="dall-e-3",
+        api_version=api_version, out=tmp_path,
+    )  # fmt: skip
+    (path,) = operation.paths
+    with Image.open(path) as image:
+        assert (image.format, image.size) == ("PNG", (1792, 1024))
+
+
+@pytest.mark.parametrize("api_version", ["2023-06-01-preview", "2024-10-21"])
+def test_remote_custom_deployment_takes_its_own_sizes(server, tmp_path, api_version):
+    operation = gouache.generate_images(
+        "a long banner of hills", n=2, size="2048x512", endpoint=server.url,
+        deployment="banner", api_version=api_version, out=tmp_path,
+    )  # fmt: skip
+    assert len(operation.paths) == 2
+    for path in operation.paths:
+        with Image.open(path) as image:
+            assert image.size == (2048, 512)
+
+
+def test_remote_gpt_image_auto_size_is_the_servers_choice(server, tmp_path):
+    """`auto` names no dimensions: the image is saved at whatever size the server drew."""
+    operation = gouache.generate_images(
+        "a kite", size="auto", endpoint=server.url, deployment="gpt-image-1",
+        api_version="2025-04-01-preview", out=tmp_path,
+    )  # fmt: skip
+    (path,) = operation.paths
+    with Image.open(path) as image:
+        assert image.size == (1024, 1024)
+
+
+def test_remote_custom_deployment_refusal_is_the_servers_own(server, tmp_path):
+    with pytest.raises(RemoteError) as caught:
+        gouache.generate_images(
+            "a cat", size="512x512", endpoint=server.url, deployment="banner",
+            api_version="2024-10-21", out=tmp_path / "cats",
+        )  # fmt: skip
+    error = caught.value
+    assert (error.status_code, error.param) == (400, "size")
+    assert error.message == (
+        "'size' must be one of 1792x1024, 2048x512 for deployment 'banner' (dall-e-3); "
+        'received "512x512".'
+    )
+    assert not (tmp_path / "cats").exists()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "param", "message"),
+    [
+        # a custom deployment: only what no deployment accepts is refused before sending
+        ({"deployment": "banner", "size": "wide"}, "size", "'size' must be WIDTHxHEIGHT"),
+        ({"deployment": "banner", "size": "0x512"}, "size", "'size' must be WIDTHxHEIGHT"),
+        ({"deployment": "banner", "n": 0}, "n", "'n' must be at least 1; received 0."),
+        ({"deployment": "banner", "prompt": " "}, "prompt", "'prompt' must not be empty"),
+        # a model family's name: that model's rules
+        ({"deployment": "dall-e-3", "n": 2}, "n", "'n' must be from 1 to 1; received 2."),
+        ({"deployment": "dall-e-3", "size": "512x512"}, "size", "for deployment 'dall-e-3'"),
+        # no deployment on the operation API: the seed action's dall-e-2 rules, n 1..5
+        ({"n": 6}, "n", "'n' must be from 1 to 5; received 6."),
+        ({"size": "1792x1024"}, "size", "for deployment 'dall-e-2' (dall-e-2)"),
+        # no deployment on the deployments route: its default, dall-e-3
+        ({"api_version": "2024-10-21", "n": 2}, "n", "'n' must be from 1 to 1; received 2."),
+    ],
+)
+def test_remote_inputs_refused_before_sending(kwargs, param, message, tmp_path):
+    # nothing listens on the endpoint: an InvalidRequest (not a network RemoteError) shows the
+    # client refused before trying to send
+    arguments = {"prompt": "a cat", "endpoint": "http://127.0.0.1:9", "retries": 1, **kwargs}
+    with pytest.raises(InvalidRequest) as caught:
+        gouache.generate_images(**arguments, out=tmp_path / "x")
+    assert caught.value.param == param
+    assert message in caught.value.message
+    assert not (tmp_path / "x").exists()
 
 
 def test_environment_is_read_at_call_time(server, monkeypatch):

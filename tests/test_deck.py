@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
 import pytest
+from PIL import Image
 from pptx import Presentation
 
 from gouache import make_deck
 from tests.deck_helpers import shown_aspect, slide_pictures, write_csv
+from tests.server import start_server
 
 ROWS = [
     {
@@ -96,13 +99,47 @@ def test_prompts_share_the_style_palette_and_seed_base(deck):
 
 def test_a_full_picture_is_asked_for_wide(deck):
     result, _ = deck
-    import json
-
     manifest = json.loads((result.images_dir / "manifest.json").read_text())["pictures"]
     mug = next(entry for entry in manifest.values() if entry["prompt"].startswith("a coffee"))
     assert mug["requested_size"] == "1792x1024"  # the deployment's size nearest 16:9
-    # while the in-process client takes DALL-E 2 sizes only, the square is made and cropped
-    assert mug["made_size"] in ("1792x1024", "1024x1024")
+    assert mug["made_size"] == "1792x1024"  # made wide, not a square cropped
+
+
+WIDE_SERVER = """
+[deployments.dall-e-3]
+profile = "dall-e-3"
+engine = "instant"
+
+[deployments.gpt-image-1]
+profile = "gpt-image-1"
+engine = "instant"
+sizes = ["1024x1024"]
+"""
+
+
+def _mug_from_server(tmp_path, server, deployment: str) -> dict:
+    slides = write_csv(tmp_path / f"{deployment}.csv", ROWS[2:])
+    result = make_deck(
+        slides, tmp_path / f"{deployment}.pptx", endpoint=server.url, deployment=deployment,
+        palette="#1f3a5f,#f2a541", seed=40, environ={},
+    )  # fmt: skip
+    assert result.ok, [s.error for s in result.slides]
+    (entry,) = json.loads((result.images_dir / "manifest.json").read_text())["pictures"].values()
+    with Image.open(result.images_dir / entry["file"]) as image:
+        entry["file_size"] = image.size
+    return entry
+
+
+def test_a_full_picture_is_made_wide_by_a_server_and_square_where_refused(tmp_path):
+    with start_server(tmp_path, config=WIDE_SERVER) as server:
+        wide = _mug_from_server(tmp_path, server, "dall-e-3")
+        # a deployment narrowed to the square refuses its model's 1536x1024 (its own 400 on
+        # size): the square is made instead and cropped to 16:9
+        square = _mug_from_server(tmp_path, server, "gpt-image-1")
+    assert (wide["requested_size"], wide["made_size"]) == ("1792x1024", "1792x1024")
+    assert wide["file_size"] == (1792, 1008)  # the full width, cropped only to 16:9
+    assert (square["requested_size"], square["made_size"]) == ("1536x1024", "1024x1024")
+    assert square["file_size"] == (1024, 576)
 
 
 def test_rerun_makes_only_what_is_missing_or_changed(deck, tmp_path):

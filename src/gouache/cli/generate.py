@@ -44,7 +44,10 @@ where it runs:
     gpt-image-1         --size auto, 1024x1024, 1536x1024 or 1024x1536; -n 1..10
   --endpoint: on that server. api-versions 2023-06-01-preview .. 2023-10-01-preview use the
   DALL-E 2 submit/poll API (the default is {DEFAULT_API_VERSION}); later ones the deployments
-  route (--deployment, default {DEFAULT_DEPLOYMENT}).
+  route (--deployment, default {DEFAULT_DEPLOYMENT}). A deployment named after a model above (none
+  named: dall-e-2 on submit/poll, {DEFAULT_DEPLOYMENT} on the deployments route) is checked by that
+  model's rules before sending; any other name only for a size that is not WxH, -n below 1
+  or an empty prompt: its own sizes and limits are for its server to check.
 
 environment: AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY, OPENAI_API_VERSION (flags win).
 exit status: 0 ok; 1 server/engine error or failed download; 2 invalid input; 3 timeout.
@@ -78,9 +81,9 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument(
         "--deployment",
         metavar="NAME",
-        help="in-process: dall-e-2 (default), dall-e-3 or gpt-image-1, whose sizes and limits "
-        f"apply; remote: the deployment (deployments route default {DEFAULT_DEPLOYMENT}; on "
-        "the submit route it is sent as `model`)",
+        help="dall-e-2 (default), dall-e-3 or gpt-image-1, whose sizes and limits apply; "
+        f"remote: any deployment (deployments route default {DEFAULT_DEPLOYMENT}; on the "
+        "submit route it is sent as `model`)",
     )
     remote = parser.add_argument_group("remote endpoint")
     remote.add_argument("--endpoint", metavar="URL", help="e.g. https://NAME.openai.azure.com")

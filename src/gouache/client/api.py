@@ -17,6 +17,7 @@ from gouache.client.request import (
     Remote,
     check_inputs,
     check_limits,
+    check_open_inputs,
     local_profile,
     resolve_remote,
     with_deployment_hint,
@@ -24,7 +25,6 @@ from gouache.client.request import (
 from gouache.client.results import Operation
 from gouache.client.retry import RetryPolicy
 from gouache.errors import InvalidRequest
-from gouache.profiles import DALL_E_2
 
 if TYPE_CHECKING:
     from gouache.client.protocol import Flow
@@ -71,11 +71,14 @@ def prepare(
     remote = resolve_remote(
         endpoint, api_key, api_version, deployment, environ=environ, local=local
     )
-    profile = DALL_E_2 if remote is not None else local_profile(deployment)
-    try:
-        inputs = check_inputs(prompt, n, size, user, seed, profile)
-    except InvalidRequest as exc:
-        raise (exc if remote is not None else with_deployment_hint(exc, size, n, profile)) from None
+    profile = local_profile(deployment) if remote is None else remote.profile
+    if profile is None:  # a remote deployment with a name of its own: its server has the rules
+        inputs = check_open_inputs(prompt, n, size, user, seed)
+    else:
+        try:
+            inputs = check_inputs(prompt, n, size, user, seed, profile)
+        except InvalidRequest as exc:
+            raise with_deployment_hint(exc, size, n, profile) from None
     timeout, retries = check_limits(timeout, retries)
     return Job(
         inputs=inputs,
@@ -139,10 +142,13 @@ _DOC = """Generate images: the seed's Generate images action.
 
     Inputs (checked before any work; `InvalidRequest` names what is allowed): `prompt` 1..1000
     characters, `n` 1..5, `size` 256x256 | 512x512 | 1024x1024 (None: the service default,
-    1024x1024), `user` (end-user id, at most 256 characters), `seed` (gouache extension). In
-    process, naming `deployment` applies that deployment's rules instead: "dall-e-3" takes
-    1024x1024, 1792x1024 or 1024x1792 and n=1; "gpt-image-1" auto, 1024x1024, 1536x1024 or
-    1024x1536 and n up to 10.
+    1024x1024), `user` (end-user id, at most 256 characters), `seed` (gouache extension). Naming
+    `deployment` applies that model's rules instead: "dall-e-3" takes 1024x1024, 1792x1024 or
+    1024x1792 and n=1; "gpt-image-1" auto, 1024x1024, 1536x1024 or 1024x1536 and n up to 10.
+    On the deployments route with no `deployment`, dall-e-3's rules (its default deployment).
+    A remote deployment with any other name is checked only for what no deployment accepts (a
+    size that is not WIDTHxHEIGHT, n below 1, an empty prompt); the rest is its server's to
+    refuse, as a `RemoteError`.
 
     Where it runs: with no `endpoint` (and no AZURE_OPENAI_ENDPOINT in the environment, or with
     `local=True`) in this process on `engine` ("builtin"), saving the images in `out` (default

@@ -386,7 +386,7 @@ def remote_flow(
     operation = generated.operation
     if out is None and all(payload is None for payload in generated.payloads):
         return operation
-    checked = yield from download_flow(generated, inputs.size, policy, clock, progress)
+    checked = yield from download_flow(generated, inputs.expected_size, policy, clock, progress)
     assert operation.id is not None
     attach_files(operation, save_all(out or default_out, operation.id, checked))
     return operation

@@ -1,17 +1,19 @@
 """The action's inputs, checked before any work, and where the work runs.
 
 Inputs are checked with the service's own `validate_generation`, so `gouache generate` refuses
-exactly what a gouache server refuses, in the same words. In-process, the rules are those of the
-deployment named (`dall-e-2`, `dall-e-3` or `gpt-image-1`, the deployments `gouache serve` offers
-by default; `dall-e-2`, the seed action, when none is named): a wide 1792x1024 picture needs
-`--deployment dall-e-3`. Against a remote endpoint they are the seed action's, the DALL-E 2
-operation API; the remote deployment may be stricter or wider, and its refusal comes back as a
-`RemoteError`.
+exactly what a gouache server refuses, in the same words. The rules are those of the deployment
+the request goes to, when its name is a model family (`dall-e-2`, `dall-e-3`, `gpt-image-1`):
+in-process the one named (`dall-e-2`, the seed action, when none is); remote, the one named, else
+the route's default (`dall-e-2` on the operation API, `dall-e-3` on the deployments route). A
+remote deployment with any other name has rules this client cannot know, so only what no
+deployment accepts is refused here (an empty prompt, `n` below 1, a size that is not WIDTHxHEIGHT);
+the server's own refusal comes back as a `RemoteError`.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +22,7 @@ from urllib.parse import quote, urlsplit
 
 from gouache.errors import InvalidRequest
 from gouache.profiles import DALL_E_2, PROFILES, Profile
-from gouache.validation import ASYNC_FIELDS, validate_generation
+from gouache.validation import ASYNC_FIELDS, MAX_SEED, end_user, validate_generation
 
 # Azure's DALL-E 2 submit/poll operation API (same list as gouache.api.versions.ASYNC_VERSIONS).
 OPERATION_API_VERSIONS = (
@@ -32,6 +34,7 @@ OPERATION_API_VERSIONS = (
 )
 DEFAULT_API_VERSION = "2023-06-01-preview"
 DEFAULT_DEPLOYMENT = "dall-e-3"  # used on the deployments route when none is named
+OPERATIONS_DEPLOYMENT = DALL_E_2.name  # what a server uses on the operation API when none is named
 DEFAULT_OUT = Path("gouache-images")
 DEFAULT_TIMEOUT_S = 300.0
 DEFAULT_RETRIES = 4
@@ -56,6 +59,11 @@ class Inputs:
     user: str | None = None
     seed: int | None = None
     resolved_size: str = DALL_E_2.default_size
+
+    @property
+    def expected_size(self) -> str | None:
+        """The dimensions a remote image must have: None when the server picks them."""
+        return None if self.size in (None, "auto") else self.size
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {"prompt": self.prompt, "n": self.n}
@@ -82,7 +90,7 @@ def local_profile(deployment: str | None) -> Profile:
 def with_deployment_hint(
     error: InvalidRequest, size: Any, n: Any, profile: Profile
 ) -> InvalidRequest:
-    """A size or `n` refused in-process, with the deployments that do take it: the fix is one
+    """A size or `n` refused before any work, with the deployments that do take it: the fix is one
     flag. Other refusals come back as they are."""
     if error.param == "size":
         what = f"{size} is offered by"
@@ -132,6 +140,48 @@ def check_inputs(
     )
 
 
+SIZE_PATTERN = re.compile(r"[1-9][0-9]{0,4}x[1-9][0-9]{0,4}")
+
+
+def check_open_inputs(
+    prompt: Any, n: Any = 1, size: Any = None, user: Any = None, seed: Any = None
+) -> Inputs:
+    """What no deployment accepts, for a remote deployment whose rules this client cannot know
+    (a custom name): everything else is the server's to judge, in its own words."""
+    if not isinstance(prompt, str):
+        raise InvalidRequest(
+            f"'prompt' must be a string; received {type(prompt).__name__}.",
+            param="prompt",
+            code="invalid_type",
+        )
+    if not prompt.strip():
+        raise InvalidRequest(
+            "'prompt' must not be empty: describe the image to generate.", param="prompt"
+        )
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise InvalidRequest(
+            f"'n' must be an integer of at least 1; received {n!r}.", param="n", code="invalid_type"
+        )
+    if n < 1:
+        raise InvalidRequest(f"'n' must be at least 1; received {n}.", param="n")
+    if size is not None and (
+        not isinstance(size, str) or not (size == "auto" or SIZE_PATTERN.fullmatch(size))
+    ):
+        raise InvalidRequest(
+            f"'size' must be WIDTHxHEIGHT in pixels, such as 1792x1024 (or auto); received "
+            f"{size!r}.",
+            param="size",
+        )
+    user = end_user({"user": user}, "user", USER_MAX)
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED
+    ):
+        raise InvalidRequest(
+            f"'seed' must be an integer from 0 to {MAX_SEED}; received {seed!r}.", param="seed"
+        )
+    return Inputs(prompt=prompt, n=n, size=size, user=user, seed=seed, resolved_size=size or "auto")
+
+
 @dataclass(frozen=True)
 class Remote:
     endpoint: str  # scheme://host[:port][/prefix], no trailing slash
@@ -146,6 +196,19 @@ class Remote:
 
     def headers(self) -> dict[str, str]:
         return {"api-key": self.api_key} if self.api_key else {}
+
+    @property
+    def target_deployment(self) -> str:
+        """The deployment the request reaches: the one named, else the route's default."""
+        if self.deployment:
+            return self.deployment
+        return OPERATIONS_DEPLOYMENT if self.uses_operations else DEFAULT_DEPLOYMENT
+
+    @property
+    def profile(self) -> Profile | None:
+        """The model family's rules when the deployment is named after one; None: a custom
+        deployment, whose rules only its server knows."""
+        return PROFILES.get(self.target_deployment)
 
     @property
     def submit_url(self) -> str:

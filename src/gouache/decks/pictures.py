@@ -23,7 +23,7 @@ from typing import Any
 
 from PIL import Image, ImageOps
 
-from gouache.client import InvalidRequest, RemoteError, generate_images
+from gouache.client import RemoteError, generate_images
 from gouache.decks.target import SAFE_SIZE, Target, nearest_size
 from gouache.errors import GouacheError
 
@@ -111,10 +111,11 @@ class PictureStore:
         try:
             try:
                 operation, made = self._generate(request.prompt, size, seed, incoming), size
-            except (InvalidRequest, RemoteError) as exc:
-                # An endpoint (or this client) that does not offer the wide or tall size: ask for
-                # the square every image deployment offers, and crop that to fill instead.
-                if exc.param != "size" or size == SAFE_SIZE:
+            except RemoteError as exc:
+                # A server whose deployment refuses the wide or tall size (its own 400 on
+                # `size`; a custom deployment's sizes are known only to its server): ask for the
+                # square every image deployment offers, and crop that to fill instead.
+                if not _refuses_size(exc) or size == SAFE_SIZE:
                     raise
                 operation, made = (
                     self._generate(request.prompt, SAFE_SIZE, seed, incoming),
@@ -168,6 +169,11 @@ class PictureStore:
                 (self.folder / self.entries[key]["file"]).unlink()
             del self.entries[key]
         self.save()
+
+
+def _refuses_size(error: RemoteError) -> bool:
+    """The server answered 400 naming `size`: the request was fine but for the size."""
+    return error.status_code == 400 and error.param == "size"
 
 
 def make_all(

@@ -78,6 +78,9 @@ SWEEP_BATCH = 500
 # listing the image folder costs as much as there are live operations: once an hour is plenty for
 # what only a crash leaves behind
 RECONCILE_INTERVAL_S = 3600.0
+# An image folder with no record is left alone this long (and at least one reconcile pass): an
+# edit's inputs are stored a moment before its record is written.
+UNKNOWN_FOLDER_GRACE_S = 60.0
 SWEEPER_LEASE = "sweeper"
 WAIT_POLL_S = 0.2
 """How often a synchronous request re-reads its operation on SQLite, where a worker in another
@@ -138,7 +141,8 @@ class OperationService:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._locked = False
         self._reconciled_at: float | None = None
-        self._unknown_folders: set[str] = set()  # no record at the last reconcile
+        # folders without a record at the last reconcile, and when that was first seen
+        self._unknown_folders: dict[str, float] = {}
         self.listener: Listener | None = None
         # polls of finished operations from memory, where every deletion reaches this process:
         # the only process of a one-machine data dir, or any node hearing PostgreSQL's NOTIFY
@@ -553,22 +557,28 @@ class OperationService:
         """Remove image folders of operations that are deleted or have no record (left by a crash
         or by an older version that deleted the record first). Returns how many were removed.
 
-        A folder with no record is only removed when the previous pass found it without one too:
-        an edit's inputs are written a moment before its record, and a pass that lands between
-        the two must not take them."""
+        A folder with no record is only removed when an earlier pass, at least
+        `UNKNOWN_FOLDER_GRACE_S` before, found it without one too: an edit's inputs are written a
+        moment before its record, and a pass that lands between the two must not take them."""
         on_disk = [i for i in self.images.operation_ids() if i != PROBE_ID]
         if not on_disk:
-            self._unknown_folders = set()
+            self._unknown_folders = {}
             return 0
         statuses = self.store.statuses(on_disk)
-        unknown = {operation_id for operation_id in on_disk if operation_id not in statuses}
+        now = time.monotonic()
+        seen = self._unknown_folders
+        unknown = {i: seen.get(i, now) for i in on_disk if i not in statuses}
         doomed = [
             operation_id
             for operation_id in on_disk
             if statuses.get(operation_id) == Status.DELETED
-            or (operation_id in unknown and operation_id in self._unknown_folders)
+            or (
+                operation_id in unknown
+                and operation_id in seen
+                and now - unknown[operation_id] >= UNKNOWN_FOLDER_GRACE_S
+            )
         ]
-        self._unknown_folders = unknown.difference(doomed)
+        self._unknown_folders = {i: t for i, t in unknown.items() if i not in doomed}
         removed = 0
         for operation_id in doomed:
             try:

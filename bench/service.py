@@ -66,6 +66,13 @@ def start_bare(port: int) -> subprocess.Popen:
         "--log-level",
         "warning",
         "--no-access-log",
+        # the settings `gouache serve` runs with: h11 (its connection guard extends uvicorn's
+        # h11 protocol, so httptools, where installed, would flatter only the baseline) and the
+        # default event loop
+        "--http",
+        "h11",
+        "--loop",
+        "auto",
     ]
     return subprocess.Popen(command, cwd=Path(__file__).parent)
 

@@ -8,7 +8,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -16,7 +15,6 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gouache.api import (
     routes_azure,
@@ -30,8 +28,8 @@ from gouache.api.auth import KeyChecker
 from gouache.api.browser import SecurityHeaders, cors
 from gouache.api.context import AppContext
 from gouache.api.errors import EXCEPTION_HANDLERS
-from gouache.api.hosts import AllowedHosts, HostGuard
-from gouache.api.limits import BodyDeadline
+from gouache.api.guards import RequestGuards
+from gouache.api.hosts import AllowedHosts, HostCheck
 from gouache.api.wire import WireFormatter
 from gouache.config import Deployment
 from gouache.jobs.service import OperationService
@@ -42,47 +40,6 @@ from gouache.storage import LinkSigner, load_or_create_secret
 log = logging.getLogger("gouache.api")
 
 STATIC = Path(__file__).parent / "static"
-
-# Label values come from closed sets: a client can invent methods and paths, not series.
-METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
-
-
-class RequestMetrics:
-    """Counts requests by route template and method, each from a closed set (ids, invented paths
-    and invented methods would otherwise each make a new series without any key)."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-        # the labelled child of each (route, method, status) seen: `labels()` costs a lock and a
-        # tuple check per request, a dict lookup does not (the sets are closed, so it stays small)
-        self._counters: dict[tuple[str, str, int], Any] = {}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            method = scope["method"] if scope["method"] in METHODS else "other"
-            key = (template, method, status)
-            counter = self._counters.get(key)
-            if counter is None:
-                counter = self._counters[key] = self.metrics.requests.labels(
-                    template, method, str(status)
-                )
-            counter.inc()
 
 
 async def _sweep_forever(service: OperationService, interval: float) -> None:
@@ -147,11 +104,14 @@ def create_app(
         routes=routes,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
-            Middleware(RequestMetrics, metrics=metrics),
-            Middleware(SecurityHeaders, settings=settings),
-            Middleware(HostGuard, allowed=AllowedHosts.from_settings(settings)),
+            Middleware(
+                RequestGuards,
+                metrics=metrics,
+                headers=SecurityHeaders(settings),
+                hosts=HostCheck(AllowedHosts.from_settings(settings)),
+                body_timeout_s=settings.body_timeout_s,
+            ),
             *cors(settings),
-            Middleware(BodyDeadline, seconds=settings.body_timeout_s),
         ],
         lifespan=lifespan,
     )

@@ -3,11 +3,11 @@ policy for the web page, and cross-origin access only for origins an operator na
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gouache.settings import Settings
 
@@ -32,36 +32,31 @@ def page_policy(public_url: str) -> str:
 
 
 class SecurityHeaders:
-    """Adds the browser headers to every HTTP response."""
+    """The browser headers every HTTP response carries (added by `guards.RequestGuards`), built
+    once: the page's and the API's."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
+    def __init__(self, settings: Settings) -> None:
         common = [
             (b"x-content-type-options", b"nosniff"),
             (b"x-frame-options", b"DENY"),
             (b"referrer-policy", b"no-referrer"),
         ]
-        self.page = [
+        self.page = (
             *common,
             (b"content-security-policy", page_policy(settings.public_url).encode()),
-        ]
-        self.api = [*common, (b"content-security-policy", API_POLICY.encode())]
+        )
+        self.api = (*common, (b"content-security-policy", API_POLICY.encode()))
+        self.names = frozenset(name for name, _ in self.api)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        extra = self.page if scope.get("path") == "/" else self.api
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
-                headers += [(name, value) for name, value in extra if name not in present]
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    def add(self, headers: Iterable[tuple[bytes, bytes]], path: str) -> list[tuple[bytes, bytes]]:
+        """`headers` with the browser headers it does not set itself appended."""
+        headers = list(headers)
+        extra = self.page if path == "/" else self.api
+        names = self.names
+        if any(name.lower() in names for name, _ in headers):
+            present = {name.lower() for name, _ in headers}
+            return headers + [(name, value) for name, value in extra if name not in present]
+        return headers + list(extra)
 
 
 def cors(settings: Settings) -> list[Middleware]:

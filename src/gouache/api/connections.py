@@ -34,12 +34,20 @@ def _raw_error(
 
 
 class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a header deadline and a connection cap (set by `guarded`)."""
+    """uvicorn's h11 protocol with a header deadline and a connection cap (set by `guarded`).
+
+    The deadline costs nothing per request: a connection records when it began waiting for
+    request headers (on opening, and after each response) in one float, and holds a single timer
+    that, when it fires, either closes a connection still waiting past its deadline or sleeps
+    until that deadline. Starting and cancelling a timer on every request instead cost a heap
+    push, a cancelled handle and a `data_received` override per poll, measurable at thousands of
+    polls a second."""
 
     header_timeout_s: float = 10.0
     max_connections: int = 512
 
     _header_timer: asyncio.TimerHandle | None = None
+    _waiting_since: float = 0.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -56,17 +64,13 @@ class GuardedH11Protocol(H11Protocol):
             )
             transport.close()
             return
-        self._start_header_timer()
-
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        if self.cycle is not None and not self.cycle.response_complete:
-            self._stop_header_timer()  # the headers are in; the body has its own deadline
+        if self.header_timeout_s > 0:
+            self._waiting_since = self.loop.time()
+            self._schedule_check(self._waiting_since + self.header_timeout_s)
 
     def on_response_complete(self) -> None:
+        self._waiting_since = self.loop.time()  # the next request's headers are due from now
         super().on_response_complete()
-        if not self.transport.is_closing():
-            self._start_header_timer()  # the next request on this connection
 
     def send_400_response(self, msg: str) -> None:
         """A request the HTTP parser cannot read gets the API's error JSON, not plain text."""
@@ -86,22 +90,29 @@ class GuardedH11Protocol(H11Protocol):
         self._stop_header_timer()
         super().connection_lost(exc)
 
-    def _start_header_timer(self) -> None:
-        self._stop_header_timer()
-        if self.header_timeout_s > 0:
-            self._header_timer = self.loop.call_later(self.header_timeout_s, self._headers_late)
+    def _schedule_check(self, when: float) -> None:
+        self._header_timer = self.loop.call_at(when, self._check_headers)
 
     def _stop_header_timer(self) -> None:
         if self._header_timer is not None:
             self._header_timer.cancel()
             self._header_timer = None
 
-    def _headers_late(self) -> None:
+    def _check_headers(self) -> None:
+        """The connection's one timer: close it if its request headers are late, otherwise
+        sleep until the deadline of the headers it is (or will next be) waiting for."""
         self._header_timer = None
         if self.transport.is_closing():
             return
+        now = self.loop.time()
         if self.cycle is not None and not self.cycle.response_complete:
-            return  # a request is being served
+            # a request is being served; the next headers are due a whole timeout after it ends
+            self._schedule_check(now + self.header_timeout_s)
+            return
+        deadline = self._waiting_since + self.header_timeout_s
+        if now < deadline:
+            self._schedule_check(deadline)
+            return
         self.transport.write(
             _raw_error(
                 408,

@@ -15,7 +15,7 @@ import ipaddress
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from gouache.api.errors import error_response
 from gouache.errors import InvalidRequest
@@ -78,18 +78,19 @@ class AllowedHosts:
         return any(name.endswith(suffix) for suffix in self.suffixes)
 
 
-class HostGuard:
-    """Refuses, in the API's error shape, a request whose Host is not one of this server's names."""
+class HostCheck:
+    """Decides, with a small cache, whether a Host header names this server, and words the
+    refusal in the API's error shape. Applied to every request by `guards.RequestGuards`."""
 
     # verdicts for recent Host values: real clients send the same few over and over
     CACHE_SIZE = 64
 
-    def __init__(self, app: ASGIApp, allowed: AllowedHosts) -> None:
-        self.app = app
+    def __init__(self, allowed: AllowedHosts) -> None:
         self.allowed = allowed
+        self.any = allowed.any
         self._verdicts: dict[bytes, bool] = {}
 
-    def _allows(self, header: bytes) -> bool:
+    def allows(self, header: bytes) -> bool:
         verdict = self._verdicts.get(header)
         if verdict is None:
             verdict = self.allowed.allows(host_name(header.decode("latin-1")))
@@ -98,17 +99,8 @@ class HostGuard:
             self._verdicts[header] = verdict
         return verdict
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.allowed.any:
-            await self.app(scope, receive, send)
-            return
-        header = next((v for k, v in scope["headers"] if k == b"host"), None)
-        if header is None:  # HTTP/1.0 without Host: links fall back to the bound address
-            await self.app(scope, receive, send)
-            return
-        if self._allows(header):
-            await self.app(scope, receive, send)
-            return
+    @staticmethod
+    def refusal(header: bytes, path: str) -> ASGIApp:
         shown = header.decode("latin-1")
         # the configured names are not listed: a caller with the wrong name learns none of them
         error = InvalidRequest(
@@ -118,4 +110,4 @@ class HostGuard:
             "public_url.",
             code="invalid_host",
         )
-        await error_response(error, scope.get("path", ""))(scope, receive, send)
+        return error_response(error, path)

@@ -1,13 +1,13 @@
 """A deadline on request bodies, so a client trickling bytes cannot hold a request open.
 
 The header half of the slow-client guard lives in `connections.py` (it needs the HTTP parser);
-this half is plain ASGI, so it works the same in-process and under any server."""
+this half is plain ASGI (applied in `guards.py`), so it works the same in-process and under any server."""
 
 from __future__ import annotations
 
 import asyncio
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive
 
 from gouache.errors import GouacheError
 
@@ -25,31 +25,23 @@ class BodyTimeout(GouacheError):
         )
 
 
-class BodyDeadline:
-    """Every request must deliver its whole body within `seconds` of its headers arriving."""
+def receive_within(receive: Receive, seconds: float, started: float) -> Receive:
+    """`receive`, except that the whole body must have arrived `seconds` after `started` (the
+    event loop's time when the request's headers were in). Applied by `guards.RequestGuards`."""
+    deadline = started + seconds
+    complete = False
 
-    def __init__(self, app: ASGIApp, seconds: float) -> None:
-        self.app = app
-        self.seconds = seconds
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.seconds <= 0:
-            await self.app(scope, receive, send)
-            return
+    async def receive_in_time() -> Message:
+        nonlocal complete
+        if complete:  # later receives only wait for a disconnect: no deadline
+            return await receive()
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.seconds
-        complete = False
+        try:
+            message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+        except TimeoutError:
+            raise BodyTimeout(seconds) from None
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            complete = True
+        return message
 
-        async def receive_in_time() -> Message:
-            nonlocal complete
-            if complete:  # later receives only wait for a disconnect: no deadline
-                return await receive()
-            try:
-                message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
-            except TimeoutError:
-                raise BodyTimeout(self.seconds) from None
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                complete = True
-            return message
-
-        await self.app(scope, receive_in_time, send)
+    return receive_in_time

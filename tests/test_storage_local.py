@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gouache.errors import StorageError
+from gouache.errors import ConfigError, StorageError
 from gouache.storage import LocalImageStore, load_or_create_secret
 from tests.faults import read_only, small_tmpfs
 
@@ -120,3 +120,10 @@ def test_a_secret_readable_by_others_is_warned_about(tmp_path: Path, caplog):
         load_or_create_secret(tmp_path)
     assert any("readable by others" in record.getMessage() for record in caplog.records)
     assert any("chmod 600" in record.getMessage() for record in caplog.records)
+
+
+def test_a_folder_refuses_presigned_links_with_the_setting_to_change(tmp_path):
+    store = LocalImageStore(tmp_path / "images")
+    assert store.can_presign is False
+    with pytest.raises(ConfigError, match="links = 'stream'"):
+        store.presigned_url(str(uuid.uuid4()), "0.png", 60)

@@ -16,7 +16,7 @@ import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from gouache.errors import StorageError
+from gouache.errors import ConfigError, StorageError
 from gouache.storage.base import (
     ImageBody,
     checked_id,
@@ -141,7 +141,13 @@ class LocalImageStore:
         return await asyncio.to_thread(self._open, operation_id, name) is not None
 
     def presigned_url(self, operation_id: str, name: str, expires_in: int) -> str:
-        raise NotImplementedError("a local folder has no presigned URLs; links must stream")
+        """A folder has no URL of its own to hand out (`can_presign` is False): `check_storage`
+        refuses redirect links over a folder at start-up, so reaching this is a configuration
+        that bypassed that check."""
+        raise ConfigError(
+            "links = 'redirect' needs object storage (s3://, az:// or gs://) to sign storage "
+            "URLs; with a local folder use links = 'stream'"
+        )
 
     def discard(self, operation_id: str, names: list[str]) -> None:
         folder = self._folder(operation_id)

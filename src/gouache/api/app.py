@@ -30,6 +30,7 @@ from gouache.api.context import AppContext
 from gouache.api.errors import EXCEPTION_HANDLERS
 from gouache.api.guards import RequestGuards
 from gouache.api.hosts import AllowedHosts, HostCheck
+from gouache.api.polls import FinishedPolls
 from gouache.api.wire import WireFormatter
 from gouache.config import Deployment
 from gouache.jobs.service import OperationService
@@ -90,6 +91,7 @@ def create_app(
             return FileResponse(page, media_type="text/html", headers={"cache-control": "no-cache"})
         return Response("gouache is running.", media_type="text/plain")
 
+    security = SecurityHeaders(settings)
     routes = [
         *routes_azure.routes,
         *routes_openai.routes,
@@ -107,9 +109,13 @@ def create_app(
             Middleware(
                 RequestGuards,
                 metrics=metrics,
-                headers=SecurityHeaders(settings),
+                headers=security,
                 hosts=HostCheck(AllowedHosts.from_settings(settings)),
                 body_timeout_s=settings.body_timeout_s,
+                # CORS answers are made further in; with origins configured every poll goes there
+                polls=None
+                if settings.cors_origins
+                else FinishedPolls(service.cache, context.keys, context.wire, security),
             ),
             *cors(settings),
         ],

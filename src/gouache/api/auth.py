@@ -4,6 +4,7 @@ once as older openai SDKs send them. A valid key names its tenant (see `gouache.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable
 
 from starlette.requests import Request
 
@@ -32,14 +33,7 @@ class KeyChecker:
         """The tenant the request's key belongs to; the one tenant of a keyless server."""
         if not self._keys:
             return NO_KEYS_TENANT
-        presented = []
-        api_key = request.headers.get("api-key")
-        if api_key:
-            presented.append(api_key.strip())
-        authorization = request.headers.get("authorization", "")
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            presented.append(token.strip())
+        presented = _presented(request.headers.get("api-key"), request.headers.get("authorization"))
         if not presented:
             raise Unauthorized(
                 "Access denied due to missing subscription key. Make sure to include the key in "
@@ -53,3 +47,32 @@ class KeyChecker:
             "Access denied due to invalid subscription key. Make sure to provide a valid key "
             "for this gouache server."
         )
+
+    def tenant_of(self, headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+        """`check` on an ASGI scope's raw headers, for the poll fast path: the tenant, or None
+        where `check` would refuse (the full route then says why)."""
+        if not self._keys:
+            return NO_KEYS_TENANT
+        api_key = authorization = None
+        for name, value in headers:
+            if name == b"api-key" and api_key is None:
+                api_key = value.decode("latin-1")
+            elif name == b"authorization" and authorization is None:
+                authorization = value.decode("latin-1")
+        for key in _presented(api_key, authorization):
+            tenant = self._tenant(key)
+            if tenant is not None:
+                return tenant
+        return None
+
+
+def _presented(api_key: str | None, authorization: str | None) -> list[str]:
+    """The keys a request presents, in the order they are tried: `api-key`, then a bearer token
+    (the first of each header, as Starlette's `Headers.get` reads them)."""
+    presented = []
+    if api_key:
+        presented.append(api_key.strip())
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        presented.append(token.strip())
+    return presented

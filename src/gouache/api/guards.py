@@ -1,5 +1,6 @@
 """Every HTTP request's guards in one ASGI pass: the Host check, the body deadline, the browser
-headers and the request counter.
+headers and the request counter; and, once the Host is accepted, the fast answer to a poll of a
+finished operation (`polls.py`).
 
 They were four middlewares, each with its own coroutine frame and `send` wrapper; a poll of a
 finished operation went through all four, which cost about as much as the route itself. What each
@@ -17,6 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gouache.api.browser import SecurityHeaders
 from gouache.api.hosts import HostCheck
 from gouache.api.limits import receive_within
+from gouache.api.polls import TEMPLATE as POLL_TEMPLATE
+from gouache.api.polls import FinishedPolls
 from gouache.metrics import Metrics
 
 # Label values come from closed sets: a client can invent methods and paths, not series.
@@ -35,12 +38,14 @@ class RequestGuards:
         headers: SecurityHeaders,
         hosts: HostCheck,
         body_timeout_s: float,
+        polls: FinishedPolls | None = None,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.headers = headers
         self.hosts = hosts
         self.body_timeout_s = body_timeout_s
+        self.polls = polls
         # the labelled child of each (route, method, status) seen: `labels()` costs a lock and a
         # tuple check per request, a dict lookup does not (the sets are closed, so it stays small)
         self._counters: dict[tuple[str, str, int], Any] = {}
@@ -49,6 +54,16 @@ class RequestGuards:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        host = _host_header(scope)
+        refused = host is not None and not self.hosts.any and not self.hosts.allows(host)
+        if not refused and self.polls is not None:
+            answer = self.polls.answer(scope, host)
+            if answer is not None:
+                try:
+                    await self._send_poll(send, *answer)
+                finally:
+                    self._count(scope, 200, POLL_TEMPLATE)
+                return
         status = 500
         security = self.headers
 
@@ -60,9 +75,9 @@ class RequestGuards:
             await send(message)
 
         try:
-            header = self._host_refused(scope)
-            if header is not None:
-                refusal = self.hosts.refusal(header, scope.get("path", ""))
+            if refused:
+                assert host is not None
+                refusal = self.hosts.refusal(host, scope.get("path", ""))
                 await refusal(scope, receive, send_guarded)
                 return
             if self.body_timeout_s > 0:
@@ -72,18 +87,18 @@ class RequestGuards:
         finally:
             self._count(scope, status)
 
-    def _host_refused(self, scope: Scope) -> bytes | None:
-        """The Host header, when it names another server; None when the request may go on."""
-        if self.hosts.any:
-            return None
-        for name, value in scope["headers"]:
-            if name == b"host":
-                return None if self.hosts.allows(value) else value
-        return None  # HTTP/1.0 without Host: links fall back to the bound address
+    @staticmethod
+    async def _send_poll(send: Send, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+        """A finished poll's 200, with the headers the full route's JSONResponse and the browser
+        guard would give it, in the same order."""
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
-    def _count(self, scope: Scope, status: int) -> None:
-        route = scope.get("route")
-        template = getattr(route, "path", None) or "unmatched"
+    def _count(self, scope: Scope, status: int, template: str | None = None) -> None:
+        """Count under the route's template: the one answered here, or the one Starlette's
+        router matched (recorded in the scope), or "unmatched"."""
+        if template is None:
+            template = getattr(scope.get("route"), "path", None) or "unmatched"
         method = scope["method"] if scope["method"] in METHODS else "other"
         key = (template, method, status)
         counter = self._counters.get(key)
@@ -92,3 +107,12 @@ class RequestGuards:
                 template, method, str(status)
             )
         counter.inc()
+
+
+def _host_header(scope: Scope) -> bytes | None:
+    """The request's (first) Host header; None for HTTP/1.0 without one, whose links fall back to
+    the bound address."""
+    for name, value in scope["headers"]:
+        if name == b"host":
+            return value
+    return None

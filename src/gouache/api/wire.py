@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from starlette.requests import Request
+from starlette.types import Scope
 
 from gouache.errors import GouacheError
 from gouache.jobs.states import Status
@@ -31,6 +32,15 @@ class ImagesUnavailable(GouacheError):
         )
 
 
+def needs_image_bytes(operation: Operation) -> bool:
+    """Whether the operation's answer carries its images inline (b64_json), read from storage."""
+    return (
+        operation.status == Status.SUCCEEDED
+        and operation.result is not None
+        and operation.params.get("response_format") == "b64_json"
+    )
+
+
 class WireFormatter:
     def __init__(self, settings: Settings, signer: LinkSigner, images: LocalImageStore) -> None:
         self.settings = settings
@@ -38,14 +48,16 @@ class WireFormatter:
         self.images = images
 
     def base_url(self, request: Request) -> str:
-        """Where the client reached us: links and operation-location must work from there.
+        """Where the client reached us: links and operation-location must work from there."""
+        return self.scope_base_url(request.scope, request.headers.get("host"))
+
+    def scope_base_url(self, scope: Scope, host: str | None) -> str:
+        """`base_url` from the ASGI scope and its Host header (None when absent).
 
         Built from the Host header directly; Starlette's `request.base_url` builds URL objects
         and cost as much as the whole store read on every poll."""
         if self.settings.public_url:
             return self.settings.public_url.rstrip("/")
-        scope = request.scope
-        host = request.headers.get("host")
         if not host:
             server = scope.get("server") or ("localhost", None)
             host = server[0] if server[1] in (None, 80, 443) else f"{server[0]}:{server[1]}"
@@ -56,9 +68,13 @@ class WireFormatter:
             return operation.expires
         return min(operation.expires, int(time.time()) + self.settings.link_ttl_s)
 
-    def image_url(self, base: str, operation: Operation, name: str) -> str:
+    def image_url(
+        self, base: str, operation: Operation, name: str, expiry: int | None = None
+    ) -> str:
         path = f"/images/{operation.id}/{name}"
-        return f"{base}{path}?{self.signer.query(path, self.link_expiry(operation))}"
+        if expiry is None:
+            expiry = self.link_expiry(operation)
+        return f"{base}{path}?{self.signer.query(path, expiry)}"
 
     async def image_items(
         self, request: Request, operation: Operation, *, revised_prompt: bool
@@ -70,13 +86,23 @@ class WireFormatter:
             # file reads go to a thread: a slow or stuck disk must not stall the event loop
             names = [stored["name"] for stored in stored_items]
             images = await asyncio.to_thread(self._read_all, operation.id, names)
-        base = self.base_url(request)
+        return self._items(self.base_url(request), operation, images, revised_prompt)
+
+    def _items(
+        self,
+        base: str,
+        operation: Operation,
+        images: list[bytes] | None,
+        revised_prompt: bool,
+        expiry: int | None = None,
+    ) -> list[dict[str, Any]]:
+        assert operation.result is not None
         items = []
-        for index, stored in enumerate(stored_items):
+        for index, stored in enumerate(operation.result["data"]):
             if images is not None:
                 item: dict[str, Any] = {"b64_json": base64.b64encode(images[index]).decode()}
             else:
-                item = {"url": self.image_url(base, operation, stored["name"])}
+                item = {"url": self.image_url(base, operation, stored["name"], expiry)}
             if revised_prompt and "revised_prompt" in stored:
                 item["revised_prompt"] = stored["revised_prompt"]
             items.append(item)
@@ -90,17 +116,26 @@ class WireFormatter:
 
     async def operation(self, request: Request, operation: Operation) -> dict[str, Any]:
         """The Azure `BatchImageGenerationOperationResponse`."""
-        body: dict[str, Any] = {
-            "id": operation.id,
-            "created": operation.created,
-            "expires": operation.expires,
-            "status": operation.status.value,
-        }
+        if not needs_image_bytes(operation):
+            return self.operation_with_links(self.base_url(request), operation)
+        body = self._operation_head(operation)
+        assert operation.result is not None
+        try:
+            data = await self.image_items(request, operation, revised_prompt=False)
+        except ImagesUnavailable as exc:
+            return self._without_images(body, operation, exc)
+        body["result"] = {"created": operation.result["created"], "data": data}
+        return body
+
+    def operation_with_links(
+        self, base: str, operation: Operation, expiry: int | None = None
+    ) -> dict[str, Any]:
+        """`operation` for one that needs no storage read: its images, if any, are links under
+        `base`, valid until `expiry` (by default `link_expiry`). Synchronous, so a poll can be
+        answered without leaving the request's task."""
+        body = self._operation_head(operation)
         if operation.status == Status.SUCCEEDED and operation.result is not None:
-            try:
-                data = await self.image_items(request, operation, revised_prompt=False)
-            except ImagesUnavailable as exc:
-                return self._without_images(body, operation, exc)
+            data = self._items(base, operation, None, revised_prompt=False, expiry=expiry)
             body["result"] = {"created": operation.result["created"], "data": data}
         if operation.status == Status.FAILED and operation.error is not None:
             body["error"] = {
@@ -108,6 +143,15 @@ class WireFormatter:
                 "message": operation.error["message"],
             }
         return body
+
+    @staticmethod
+    def _operation_head(operation: Operation) -> dict[str, Any]:
+        return {
+            "id": operation.id,
+            "created": operation.created,
+            "expires": operation.expires,
+            "status": operation.status.value,
+        }
 
     @staticmethod
     def _without_images(

@@ -118,3 +118,50 @@ def test_an_image_deleted_from_storage_is_a_404_blob_not_found(tmp_path: Path):
         for file in (tmp_path / "images").rglob("*.png"):
             file.unlink()
         assert _error(client.get(url), 404)["code"] == "BlobNotFound"
+
+
+SECRET = "0123456789abcdef" * 4
+
+
+def test_api_nodes_with_the_same_link_secret_accept_each_others_links(tmp_path: Path):
+    """Two API apps with their own data dirs, one database and one image folder: with the same
+    `link_secret` a link signed by one is good on the other, and no secret file is made; a node
+    with another secret refuses the link."""
+    shared = {"database": f"sqlite:///{tmp_path / 'shared.db'}", "storage": str(tmp_path / "img")}
+    with (
+        make_client(tmp_path / "a", link_secret=SECRET, **shared) as node_a,
+        make_client(tmp_path / "b", link_secret=SECRET, no_workers=True, **shared) as node_b,
+        make_client(tmp_path / "c", no_workers=True, **shared) as node_c,
+    ):
+        location = node_a.post(ASYNC, json={"prompt": "a kite", "size": "256x256"}).headers[
+            "operation-location"
+        ]
+        deadline = time.monotonic() + 10
+        while (body := node_a.get(location).json())["status"] != "succeeded":
+            assert time.monotonic() < deadline, body
+            time.sleep(0.02)
+        url = body["result"]["data"][0]["url"]
+        image = node_b.get(url)
+        assert image.status_code == 200 and png_size(image.content) == (256, 256)
+        assert _error(node_c.get(url), 403)["code"]
+    assert not (tmp_path / "a" / "link-secret.key").exists()
+    assert not (tmp_path / "b" / "link-secret.key").exists()
+    assert (tmp_path / "c" / "link-secret.key").exists()
+
+
+def test_a_short_link_secret_stops_the_server_at_start(tmp_path: Path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOUACHE_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "gouache.cli.main", "serve", "--data-dir", str(tmp_path / "d")],
+        env={**env, "GOUACHE_LINK_SECRET": "hunter2-but-longer"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "setting 'link_secret' has 18 characters; it needs at least 32" in done.stderr
+    assert "hunter2" not in done.stderr + done.stdout  # the secret itself is never echoed

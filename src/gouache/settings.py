@@ -186,6 +186,13 @@ class Settings:
         "Endpoint URL for an S3-compatible store (MinIO, Ceph, R2, ...) or a non-default Azure "
         "Blob endpoint; `http://` is allowed. Empty: the cloud's own endpoint.",
     )
+    link_secret: str = _field(
+        "",
+        "GOUACHE_LINK_SECRET",
+        "The secret image links are signed with, at least 32 characters (`openssl rand -hex 32`). "
+        "Give every API node of a cluster the same one. Empty: a random secret kept in the data "
+        "dir's `link-secret.key`, made on first start. Changing it revokes every link.",
+    )
     links: str = _field(
         "stream",
         "GOUACHE_LINKS",

@@ -36,7 +36,7 @@ from gouache.config import Deployment
 from gouache.jobs.service import OperationService
 from gouache.metrics import Metrics
 from gouache.settings import Settings
-from gouache.storage import LinkSigner, load_or_create_secret
+from gouache.storage import LinkSigner, link_secret
 
 log = logging.getLogger("gouache.api")
 
@@ -64,7 +64,7 @@ def create_app(
     service = OperationService(
         settings, deployments, metrics, on_fatal=on_fatal or (lambda _m: None)
     )
-    signer = LinkSigner(load_or_create_secret(settings.data_dir))
+    signer = LinkSigner(link_secret(settings.link_secret, settings.data_dir))
     context = AppContext(
         settings=settings,
         deployments=deployments,

@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     from gouache.api.connections import guarded
     from gouache.config import default_deployments, load_config
     from gouache.jobs.datadir import lock_data_dir, unlock_data_dir
-    from gouache.storage import check_storage
+    from gouache.storage import check_link_secret, check_storage
 
     try:
         config = load_config(args.config)
@@ -125,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
             },
         )
         check_storage(settings.storage, settings.storage_endpoint, settings.links)
+        check_link_secret(settings.link_secret)
         deployments = config.deployments
         if args.engine:
             if config.custom_deployments:

@@ -1,8 +1,9 @@
 """Signed, expiring image links, in the spirit of a storage SAS URL.
 
 A link is `/images/{operation}/{index}.{ext}?se={expiry}&sig={hmac}`: the HMAC-SHA256, under a
-server secret kept in the data dir, covers the path and the expiry, so a link cannot be redirected
-to another image or extended, and a restart keeps old links valid until they expire.
+server secret (the `link_secret` setting, or one kept in the data dir), covers the path and the
+expiry, so a link cannot be redirected to another image or extended, and a restart keeps old links
+valid until they expire.
 """
 
 from __future__ import annotations
@@ -17,9 +18,32 @@ import stat
 from functools import lru_cache
 from pathlib import Path
 
+from gouache.errors import ConfigError
+
 SECRET_FILE = "link-secret.key"
 
 log = logging.getLogger("gouache.storage")
+
+
+MIN_SECRET_CHARS = 32
+
+
+def link_secret(configured: str, data_dir: Path) -> bytes:
+    """The operator's `link_secret` where one is set (the way to give every API node of a
+    cluster the same secret without copying files), else the data dir's own."""
+    if not configured:
+        return load_or_create_secret(data_dir)
+    check_link_secret(configured)
+    return configured.encode()
+
+
+def check_link_secret(configured: str) -> None:
+    """A short secret can be guessed, and every link with it: refuse it at start."""
+    if configured and len(configured) < MIN_SECRET_CHARS:
+        raise ConfigError(
+            f"setting 'link_secret' has {len(configured)} characters; it needs at least "
+            f"{MIN_SECRET_CHARS} (for example the output of `openssl rand -hex 32`)"
+        )
 
 
 def load_or_create_secret(data_dir: Path) -> bytes:

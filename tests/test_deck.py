@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import httpx
 import pytest
 from PIL import Image
 from pptx import Presentation
@@ -140,6 +141,53 @@ def test_a_full_picture_is_made_wide_by_a_server_and_square_where_refused(tmp_pa
     assert wide["file_size"] == (1792, 1008)  # the full width, cropped only to 16:9
     assert (square["requested_size"], square["made_size"]) == ("1536x1024", "1024x1024")
     assert square["file_size"] == (1024, 576)
+
+
+CUSTOM_NAMED = """
+[deployments.brand-wide]
+profile = "dall-e-3"
+engine = "instant"
+
+[deployments.house-gpt]
+profile = "gpt-image-1"
+engine = "instant"
+
+[deployments.house-square]
+profile = "dall-e-2"
+engine = "instant"
+"""
+
+
+def test_custom_named_deployments_get_wide_pictures_where_their_model_has_them(tmp_path):
+    """A deployment named by the operator, not by its model: the deck cannot know its sizes, so
+    it asks for each model family's wide size in turn, then the square, remembering refusals."""
+    with start_server(tmp_path, config=CUSTOM_NAMED) as server:
+        dall_e_3 = _mug_from_server(tmp_path, server, "brand-wide")
+        square = _mug_from_server(tmp_path, server, "house-square")
+        rows = [ROWS[2], {**ROWS[2], "title": "Travel Flask", "prompt": "a steel flask"}]
+        result = make_deck(
+            write_csv(tmp_path / "two.csv", rows), tmp_path / "two.pptx", endpoint=server.url,
+            deployment="house-gpt", seed=40, concurrency=1, environ={},
+        )  # fmt: skip
+        assert result.ok, [s.error for s in result.slides]
+        refused = httpx.get(f"{server.url}/metrics").text
+    assert (dall_e_3["requested_size"], dall_e_3["made_size"]) == ("1792x1024", "1792x1024")
+    assert (square["requested_size"], square["made_size"]) == ("1792x1024", "1024x1024")
+    assert square["file_size"] == (1024, 576)
+    manifest = json.loads((result.images_dir / "manifest.json").read_text())["pictures"]
+    mug, flask = (manifest[key] for key in sorted(manifest))
+    # the first picture learns that 1792x1024 is refused; the second asks for 1536x1024 at once
+    assert (mug["requested_size"], mug["made_size"]) == ("1792x1024", "1536x1024")
+    assert (flask["requested_size"], flask["made_size"]) == ("1536x1024", "1536x1024")
+    refusals = [
+        line
+        for line in refused.splitlines()
+        if line.startswith("gouache_requests_total{")
+        and "images/generations" in line
+        and 'status="400"' in line
+    ]
+    # house-square refused two sizes, house-gpt one: three 400s in all
+    assert sum(float(line.rsplit(" ", 1)[1]) for line in refusals) == 3
 
 
 def test_rerun_makes_only_what_is_missing_or_changed(deck, tmp_path):

@@ -44,6 +44,17 @@ def test_deployment_rules():
     assert "1024x1024" in custom.sizes and custom.prompt_max == 1000
 
 
+def test_size_candidates_for_known_and_custom_deployments():
+    wide = 16 / 9
+    assert Target(environ={}).size_candidates(wide) == ["1792x1024", "1024x1024"]
+    assert Target(deployment="dall-e-2", environ={}).size_candidates(wide) == ["1024x1024"]
+    # a custom name: each family's wide size in turn, then the square
+    custom = Target(deployment="our-images", environ={})
+    assert custom.size_candidates(wide) == ["1792x1024", "1536x1024", "1024x1024"]
+    assert custom.size_candidates(9 / 16) == ["1024x1792", "1024x1536", "1024x1024"]
+    assert custom.size_candidates(1.0) == ["1024x1024"]
+
+
 @pytest.mark.parametrize(
     ("aspect", "size"),
     [

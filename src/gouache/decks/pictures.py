@@ -24,7 +24,7 @@ from typing import Any
 from PIL import Image, ImageOps
 
 from gouache.client import RemoteError, generate_images
-from gouache.decks.target import SAFE_SIZE, Target, nearest_size
+from gouache.decks.target import Target
 from gouache.errors import GouacheError
 
 MANIFEST = "manifest.json"
@@ -61,6 +61,7 @@ class PictureStore:
         self.manifest_path = self.folder / MANIFEST
         self.entries: dict[str, dict[str, Any]] = self._read_manifest()
         self._lock = threading.Lock()  # pictures may be made on several threads
+        self._refused: set[str] = set()  # sizes the deployment refused during this run
 
     def _read_manifest(self) -> dict[str, dict[str, Any]]:
         try:
@@ -105,22 +106,11 @@ class PictureStore:
 
     def _make(self, request: PictureRequest) -> Picture:
         target = self.target
-        size = nearest_size(request.aspect, target.sizes)
         seed = request.seed if target.sends_seed else None
+        candidates = target.size_candidates(request.aspect)
         incoming = self.folder / f".incoming-{request.name}"  # one per picture: made in parallel
         try:
-            try:
-                operation, made = self._generate(request.prompt, size, seed, incoming), size
-            except RemoteError as exc:
-                # A server whose deployment refuses the wide or tall size (its own 400 on
-                # `size`; a custom deployment's sizes are known only to its server): ask for the
-                # square every image deployment offers, and crop that to fill instead.
-                if not _refuses_size(exc) or size == SAFE_SIZE:
-                    raise
-                operation, made = (
-                    self._generate(request.prompt, SAFE_SIZE, seed, incoming),
-                    SAFE_SIZE,
-                )
+            operation, size, made = self._generate_first_taken(request, candidates, seed, incoming)
             item = operation.result.data[0] if operation.result and operation.result.data else None
             if item is None or item.path is None:
                 error = (item.error if item else None) or {}
@@ -142,6 +132,26 @@ class PictureStore:
             operation_id=operation.id,
             revised_prompt=item.revised_prompt,
         )
+
+    def _generate_first_taken(
+        self, request: PictureRequest, candidates: list[str], seed: int | None, out: Path
+    ) -> tuple[Any, str, str]:
+        """Ask for the first candidate size the deployment has not refused; on a refusal (its
+        own 400 on `size`), remember it for the rest of the run and ask for the next. The last
+        candidate, the square every image deployment offers, is always asked for last.
+        Returns the operation, the size asked for first and the size made."""
+        with self._lock:
+            order = [size for size in candidates[:-1] if size not in self._refused]
+        order.append(candidates[-1])
+        for size in order[:-1]:
+            try:
+                return self._generate(request.prompt, size, seed, out), order[0], size
+            except RemoteError as exc:
+                if not _refuses_size(exc):
+                    raise
+                with self._lock:
+                    self._refused.add(size)
+        return self._generate(request.prompt, order[-1], seed, out), order[0], order[-1]
 
     def _generate(self, prompt: str, size: str, seed: int | None, out: Path):
         return generate_images(prompt, size=size, seed=seed, out=out, **self.target.kwargs())

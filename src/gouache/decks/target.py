@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from gouache.client import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S
 from gouache.errors import InvalidRequest
-from gouache.profiles import DALL_E_2, PROFILES
+from gouache.profiles import DALL_E_2, DALL_E_3, GPT_IMAGE_1, PROFILES
 
 DEFAULT_DEPLOYMENT = "dall-e-3"
 DECK_API_VERSION = "2024-10-21"  # the deployments route: dall-e-3's wide and tall sizes
@@ -95,6 +95,19 @@ class Target:
     def sizes(self) -> tuple[str, ...]:
         return tuple(size for size in self.profile.sizes if size != "auto")
 
+    def size_candidates(self, aspect: float) -> list[str]:
+        """The sizes to ask for, in order, for a picture of `aspect`: the deployment's nearest
+        where its name is a model family. A custom-named deployment's sizes are known only to its
+        server, so the wide or tall sizes of each model family that has them are tried in turn
+        (a server refuses a size it lacks with a 400 on `size`), then the square every image
+        deployment offers."""
+        if self.deployment_name in PROFILES:
+            families = [self.sizes]
+        else:
+            families = [_offered(DALL_E_3.sizes), _offered(GPT_IMAGE_1.sizes)]
+        candidates = [nearest_size(aspect, sizes) for sizes in families] + [SAFE_SIZE]
+        return list(dict.fromkeys(candidates))
+
     @property
     def prompt_max(self) -> int:
         return self.profile.prompt_max
@@ -133,6 +146,10 @@ class Target:
             "local": self.endpoint is None,
             "user": self.user,
         }
+
+
+def _offered(sizes: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(size for size in sizes if size != "auto")
 
 
 def nearest_size(aspect: float, sizes: tuple[str, ...]) -> str:

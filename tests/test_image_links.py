@@ -18,16 +18,21 @@ from tests.conftest import ASYNC, make_client, png_size
 def served(tmp_path_factory) -> Iterator[tuple[TestClient, str, bytes]]:
     """A client, one finished image link and the image's bytes."""
     with make_client(tmp_path_factory.mktemp("links")) as client:
-        response = client.post(ASYNC, json={"prompt": "a kite", "size": "256x256"})
-        location = response.headers["operation-location"]
-        deadline = time.monotonic() + 10
-        while (body := client.get(location).json())["status"] != "succeeded":
-            assert time.monotonic() < deadline, body
-            time.sleep(0.02)
-        url = body["result"]["data"][0]["url"]
+        url = _first_link(client)
         image = client.get(url)
         assert image.status_code == 200
         yield client, url, image.content
+
+
+def _first_link(client: TestClient) -> str:
+    """Submit a small picture through `client`, wait for it, and return its first image link."""
+    response = client.post(ASYNC, json={"prompt": "a kite", "size": "256x256"})
+    location = response.headers["operation-location"]
+    deadline = time.monotonic() + 10
+    while (body := client.get(location).json())["status"] != "succeeded":
+        assert time.monotonic() < deadline, body
+        time.sleep(0.02)
+    return body["result"]["data"][0]["url"]
 
 
 def _error(response, status: int) -> dict:
@@ -133,14 +138,7 @@ def test_api_nodes_with_the_same_link_secret_accept_each_others_links(tmp_path: 
         make_client(tmp_path / "b", link_secret=SECRET, no_workers=True, **shared) as node_b,
         make_client(tmp_path / "c", no_workers=True, **shared) as node_c,
     ):
-        location = node_a.post(ASYNC, json={"prompt": "a kite", "size": "256x256"}).headers[
-            "operation-location"
-        ]
-        deadline = time.monotonic() + 10
-        while (body := node_a.get(location).json())["status"] != "succeeded":
-            assert time.monotonic() < deadline, body
-            time.sleep(0.02)
-        url = body["result"]["data"][0]["url"]
+        url = _first_link(node_a)
         image = node_b.get(url)
         assert image.status_code == 200 and png_size(image.content) == (256, 256)
         assert _error(node_c.get(url), 403)["code"]

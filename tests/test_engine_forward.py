@@ -8,7 +8,6 @@ answers, in tests/test_forward_errors.py.
 
 from __future__ import annotations
 
-import concurrent.futures
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -164,22 +163,25 @@ retry_after_s = 7
 profile = "dall-e-2"
 engine = "instant"
 [deployments.slow.options]
-delay_s = 2
+delay_s = 6
 """
     with start_server(tmp_path, config=upstream_config) as upstream:
-        config = _forward("busy", workers=2, api="openai", endpoint=upstream.url, model="slow")
+        # the upstream's one queue place is taken by an operation that runs for 6 s, so the
+        # forwarded request meets a full queue however slowly this machine starts it
+        held = httpx.post(
+            f"{upstream.url}/openai/images/generations:submit?api-version=2023-06-01-preview",
+            json={"model": "slow", "prompt": "a slow snail", "size": "256x256"},
+            timeout=60,
+        )
+        assert held.status_code == 202, held.text
+        config = _forward("busy", api="openai", endpoint=upstream.url, model="slow")
         with start_server(tmp_path, config=config) as down:
-
-            def ask(_: int) -> httpx.Response:
-                return httpx.post(
-                    f"{down.url}/v1/images/generations",
-                    json={"model": "busy", "prompt": "a slow snail", "size": "256x256"},
-                    timeout=60,
-                )
-
-            with concurrent.futures.ThreadPoolExecutor(2) as pool:
-                responses = list(pool.map(ask, range(2)))
-    statuses = sorted(r.status_code for r in responses)
-    assert statuses == [200, 429], [r.text for r in responses]
-    refused = next(r for r in responses if r.status_code == 429)
+            refused = httpx.post(
+                f"{down.url}/v1/images/generations",
+                json={"model": "busy", "prompt": "a slow snail", "size": "256x256"},
+                timeout=60,
+            )
+        still = httpx.get(held.headers["operation-location"], timeout=60).json()["status"]
+    assert still in ("notRunning", "running"), "the held operation ended before the test ran"
+    assert refused.status_code == 429, refused.text
     assert refused.headers["retry-after"] == "7"

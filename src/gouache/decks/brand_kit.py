@@ -26,7 +26,7 @@ from gouache.decks.brand_art import logo_lockup, name_on_picture
 from gouache.decks.palette import Palette, parse_palette
 from gouache.decks.pictures import PictureRequest, PictureStore, make_all
 from gouache.decks.prompts import DEFAULT_STYLE, finish
-from gouache.decks.slides import SlideInputError
+from gouache.decks.slides import SlideInputError, check_seed
 from gouache.decks.stand_in import draw_stand_in
 from gouache.decks.target import Target
 from gouache.errors import GouacheError
@@ -155,13 +155,11 @@ def make_brand_kit(
         raise SlideInputError(
             f"The name is {len(name)} characters; at most {NAME_MAX} fit a logo.", param="name"
         )
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31 - 1000:
-        raise SlideInputError(
-            f"'seed' must be an integer from 0 to 2147482647; received {seed!r}.", param="seed"
-        )
+    check_seed(seed)
     description = " ".join(description.split())
     colours = parse_palette(palette, seed=seed)
-    target = Target(
+    target = Target.resolve(
+        environ,
         endpoint=endpoint,
         api_key=api_key,
         deployment=deployment,
@@ -171,8 +169,7 @@ def make_brand_kit(
         timeout=timeout,
         retries=retries,
         user=user,
-        environ=dict(os.environ if environ is None else environ),
-    ).resolved()
+    )
     assets = _assets(name, description, style, colours, seed)
     for asset in assets:
         if len(asset.request.prompt) > target.prompt_max:

@@ -25,7 +25,13 @@ from gouache.decks.palette import parse_palette
 from gouache.decks.pictures import PictureRequest, PictureStore, make_all
 from gouache.decks.pptx_writer import Filled, PlannedSlide, write_deck
 from gouache.decks.prompts import DEFAULT_STYLE, slide_prompt
-from gouache.decks.slides import DeckSpec, SlideInputError, parse_document, read_slides
+from gouache.decks.slides import (
+    DeckSpec,
+    SlideInputError,
+    check_seed,
+    parse_document,
+    read_slides,
+)
 from gouache.decks.stand_in import draw_stand_in
 from gouache.decks.target import Target
 from gouache.errors import GouacheError
@@ -102,16 +108,14 @@ def make_deck(
     out = Path(out)
     if out.suffix.lower() != ".pptx":
         raise SlideInputError(f"--out must name a .pptx file; received {str(out)!r}.", param="out")
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31 - 1000:
-        raise SlideInputError(
-            f"'seed' must be an integer from 0 to 2147482647; received {seed!r}.", param="seed"
-        )
+    check_seed(seed)
     spec = _spec(slides)
     spec = DeckSpec(
         title or spec.title, subtitle if subtitle is not None else spec.subtitle, spec.slides
     )
     colours = parse_palette(palette, seed=seed)
-    target = Target(
+    target = Target.resolve(
+        environ,
         endpoint=endpoint,
         api_key=api_key,
         deployment=deployment,
@@ -121,8 +125,7 @@ def make_deck(
         timeout=timeout,
         retries=retries,
         user=user,
-        environ=dict(os.environ if environ is None else environ),
-    ).resolved()
+    )
     workers = target.workers(concurrency)
     presentation, builtin = open_deck(template, colours)
     planned = _plan(presentation, builtin, spec, style, colours, seed, target)

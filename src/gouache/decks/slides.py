@@ -35,6 +35,17 @@ class SlideInputError(InvalidRequest):
         self.where = where
 
 
+SEED_MAX = 2**31 - 1001  # seeds are the base plus a slide or asset number, kept below 2**31
+
+
+def check_seed(seed: object) -> None:
+    """The seed base of a deck or kit: an integer whose offsets stay valid seeds."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
+        raise SlideInputError(
+            f"'seed' must be an integer from 0 to {SEED_MAX}; received {seed!r}.", param="seed"
+        )
+
+
 @dataclass(frozen=True)
 class Slide:
     number: int  # 1-based, in file order

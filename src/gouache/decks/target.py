@@ -13,6 +13,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from gouache.client import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S
@@ -36,6 +37,12 @@ class Target:
     retries: int = DEFAULT_RETRIES
     user: str | None = None
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    @classmethod
+    def resolve(cls, environ: Mapping[str, str] | None, **where: Any) -> Target:
+        """A resolved target from a deck's or kit's keyword arguments; `environ` None reads the
+        process environment."""
+        return cls(**where, environ=dict(os.environ if environ is None else environ)).resolved()
 
     def resolved(self) -> Target:
         """Fill the endpoint, key and api-version from the environment, as the client would;

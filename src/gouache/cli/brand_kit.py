@@ -10,14 +10,13 @@ import argparse
 import sys
 
 from gouache.cli.deck import (
-    EXIT_INTERRUPTED,
-    EXIT_INVALID,
     EXIT_OK,
     EXIT_PARTIAL,
     add_target_options,
+    decks_missing,
+    run_with_bar,
     target_kwargs,
 )
-from gouache.errors import GouacheError, InvalidRequest
 
 EPILOG = """\
 writes into --out: logos/logo-1..3.png (the name in type beside a generated mark),
@@ -51,11 +50,7 @@ def run(args: argparse.Namespace) -> int:
         from gouache.decks.brand_kit import asset_count
         from gouache.decks.progress import ProgressBar
     except ImportError as exc:
-        print(
-            f"gouache brand-kit: {exc}; install the decks extra: pip install 'gouache[decks]'",
-            file=sys.stderr,
-        )
-        return EXIT_PARTIAL
+        return decks_missing("gouache brand-kit", exc)
 
     stderr = sys.stderr
     bar = ProgressBar(
@@ -64,27 +59,20 @@ def run(args: argparse.Namespace) -> int:
         stream=stderr,
         enabled=not args.quiet and stderr.isatty(),
     )
-    try:
-        kit = make_brand_kit(
+    kit, status = run_with_bar(
+        "gouache brand-kit",
+        bar,
+        lambda: make_brand_kit(
             args.name,
             args.out,
             description=args.description,
             progress=bar if bar.enabled else None,
             **target_kwargs(args),
-        )
-    except InvalidRequest as exc:
-        bar.close()
-        print(f"gouache brand-kit: {exc.message}", file=stderr)
-        return EXIT_INVALID
-    except GouacheError as exc:
-        bar.close()
-        print(f"gouache brand-kit: {exc.message}", file=stderr)
-        return EXIT_PARTIAL
-    except KeyboardInterrupt:
-        bar.close()
-        print("gouache brand-kit: interrupted; pictures made so far are kept", file=stderr)
-        return EXIT_INTERRUPTED
-    bar.close()
+        ),
+        "pictures made so far are kept",
+    )
+    if kit is None:
+        return status
     for path in kit.files:
         print(path)
     for asset, reason in kit.failed.items():

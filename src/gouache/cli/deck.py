@@ -11,11 +11,14 @@ import argparse
 import contextlib
 import os
 import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from gouache.client import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S
 from gouache.errors import GouacheError, InvalidRequest
 
 EXIT_OK, EXIT_PARTIAL, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
+T = TypeVar("T")
 
 EPILOG = """\
 slides file: CSV, YAML or JSON, one row per slide: title (required), bullets, description,
@@ -92,6 +95,37 @@ def target_kwargs(args: argparse.Namespace) -> dict:
     return kwargs
 
 
+def decks_missing(command: str, exc: ImportError) -> int:
+    """The decks extra is not installed: say how to get it."""
+    print(
+        f"{command}: {exc}; install the decks extra: pip install 'gouache[decks]'", file=sys.stderr
+    )
+    return EXIT_PARTIAL
+
+
+def run_with_bar(
+    command: str, bar: Any, make: Callable[[], T], interrupted: str
+) -> tuple[T | None, int]:
+    """Run `make` under the progress bar: its result, or None and the exit status once the
+    reason is said on stderr (the bar closed first, so the message stands on its own line)."""
+    try:
+        result = make()
+    except InvalidRequest as exc:
+        bar.close()
+        print(f"{command}: {exc.message}", file=sys.stderr)
+        return None, EXIT_INVALID
+    except GouacheError as exc:
+        bar.close()
+        print(f"{command}: {exc.message}", file=sys.stderr)
+        return None, EXIT_PARTIAL
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"{command}: interrupted; {interrupted}", file=sys.stderr)
+        return None, EXIT_INTERRUPTED
+    bar.close()
+    return result, EXIT_OK
+
+
 def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = commands.add_parser(
         "deck",
@@ -119,19 +153,17 @@ def run(args: argparse.Namespace) -> int:
         from gouache.decks import make_deck
         from gouache.decks.progress import ProgressBar
     except ImportError as exc:
-        print(
-            f"gouache deck: {exc}; install the decks extra: pip install 'gouache[decks]'",
-            file=sys.stderr,
-        )
-        return EXIT_PARTIAL
+        return decks_missing("gouache deck", exc)
 
     stderr = sys.stderr
     bar = ProgressBar(
         "gouache deck", total=1, stream=stderr, enabled=not args.quiet and stderr.isatty()
     )
 
-    try:
-        result = make_deck(
+    result, status = run_with_bar(
+        "gouache deck",
+        bar,
+        lambda: make_deck(
             args.slides,
             args.out,
             template=args.template,
@@ -139,22 +171,11 @@ def run(args: argparse.Namespace) -> int:
             subtitle=args.subtitle,
             progress=_counted(bar, args.slides) if bar.enabled else None,
             **target_kwargs(args),
-        )
-    except InvalidRequest as exc:
-        bar.close()
-        print(f"gouache deck: {exc.message}", file=stderr)
-        return EXIT_INVALID
-    except GouacheError as exc:
-        bar.close()
-        print(f"gouache deck: {exc.message}", file=stderr)
-        return EXIT_PARTIAL
-    except KeyboardInterrupt:
-        bar.close()
-        print(
-            "gouache deck: interrupted; pictures made so far are kept for the next run", file=stderr
-        )
-        return EXIT_INTERRUPTED
-    bar.close()
+        ),
+        "pictures made so far are kept for the next run",
+    )
+    if result is None:
+        return status
     made = sum(1 for s in result.slides if s.status == "made")
     reused = sum(1 for s in result.slides if s.status == "reused")
     print(

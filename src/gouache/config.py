@@ -105,6 +105,17 @@ class Config:
     deployments: dict[str, Deployment]
     custom_deployments: bool = False
 
+    def deployments_on(self, engine: str | None) -> dict[str, Deployment]:
+        """The deployments to serve: the config's, or with `--engine` the default deployments
+        on that engine (which only makes sense when the config defines none of its own)."""
+        if not engine:
+            return self.deployments
+        if self.custom_deployments:
+            raise ConfigError(
+                "--engine applies to the default deployments; the config defines its own"
+            )
+        return default_deployments(engine)
+
 
 def load_config(path: Path | None) -> Config:
     if path is None:

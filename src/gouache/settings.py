@@ -262,6 +262,15 @@ def load_settings(
     return Settings(**values)
 
 
+def configure_logging(level: str) -> None:
+    """The log format of the long-running commands (`serve`, `worker`), at the `log_level`."""
+    import logging
+
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
 def settings_markdown() -> str:
     lines = [
         "| setting | environment variable | default | type | meaning |",

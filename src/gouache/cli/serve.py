@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from gouache.errors import ConfigError
-from gouache.settings import Settings, load_settings
+from gouache.settings import Settings, configure_logging, load_settings
 
 
 def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -97,13 +97,11 @@ def check_exposure(settings: Settings) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import logging  # imported here, not at the top: `gouache generate` loads this module too
-
     import uvicorn
 
     from gouache.api import create_app
     from gouache.api.connections import guarded
-    from gouache.config import default_deployments, load_config
+    from gouache.config import load_config
     from gouache.jobs.datadir import lock_data_dir, unlock_data_dir
     from gouache.storage import check_link_secret, check_storage
 
@@ -126,13 +124,7 @@ def run(args: argparse.Namespace) -> int:
         )
         check_storage(settings.storage, settings.storage_endpoint, settings.links)
         check_link_secret(settings.link_secret)
-        deployments = config.deployments
-        if args.engine:
-            if config.custom_deployments:
-                raise ConfigError(
-                    "--engine applies to the default deployments; the config defines its own"
-                )
-            deployments = default_deployments(args.engine)
+        deployments = config.deployments_on(args.engine)
         check_tls(settings)
         check_exposure(settings)
         if settings.database:
@@ -146,10 +138,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"gouache serve: {exc.message}", file=sys.stderr)
         return 2
 
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings.log_level)
     fatal: list[str] = []
     server: uvicorn.Server | None = None
 

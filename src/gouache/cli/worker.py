@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gouache.errors import ConfigError, GouacheError
-from gouache.settings import load_settings
+from gouache.settings import configure_logging, load_settings
 
 
 def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -93,9 +93,7 @@ def _health_server(host: str, port: int, service: Any) -> ThreadingHTTPServer:
 
 
 def run(args: argparse.Namespace) -> int:
-    import logging
-
-    from gouache.config import default_deployments, load_config
+    from gouache.config import load_config
     from gouache.jobs.database import default_url, parse_url
     from gouache.jobs.service import OperationService
     from gouache.metrics import Metrics
@@ -124,22 +122,13 @@ def run(args: argparse.Namespace) -> int:
             )
         parse_url(settings.database)
         check_storage(settings.storage, settings.storage_endpoint, settings.links)
-        deployments = config.deployments
-        if args.engine:
-            if config.custom_deployments:
-                raise ConfigError(
-                    "--engine applies to the default deployments; the config defines its own"
-                )
-            deployments = default_deployments(args.engine)
+        deployments = config.deployments_on(args.engine)
         hosted = choose(deployments, args.deployments)
     except ConfigError as exc:
         print(f"gouache worker: {exc.message}", file=sys.stderr)
         return 2
 
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings.log_level)
     stop = threading.Event()
     fatal: list[str] = []
 

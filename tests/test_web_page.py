@@ -249,6 +249,8 @@ def test_wrong_key_shows_401_and_right_key_is_kept(keyed_server: RunningServer, 
     alert = page.locator("#error")
     expect(alert).to_contain_text(expected)
     expect(alert).to_contain_text("HTTP 401")
+    expect(page.locator("#status")).to_have_text("The request did not go through.")
+    expect(page.get_by_label("API key")).to_be_focused()
 
     page.get_by_label("API key").fill(RIGHT_KEY)
     page.get_by_role("button", name="Save").click()

@@ -425,6 +425,24 @@ const ERROR_TITLE = {
   503: "The service is not ready",
 };
 
+// A request that failed: the grid cleared, the status line saying whether the server answered
+// (an error it sent) or not (`unanswered`), and the error itself.
+function showFailure(err, unanswered) {
+  clearGrid();
+  setStep(null);
+  setStatus(err.status ? "The request did not go through." : unanswered, "error");
+  showError(err);
+}
+
+// The end of a generate or edit run, unless a newer run has started since.
+function endRun(token) {
+  if (token !== run) return;
+  submitting = false;
+  els.generate.classList.remove("busy");
+  updateCounter();
+  els.grid.setAttribute("aria-busy", "false");
+}
+
 function showError(err) {
   const status = err.status ?? 0;
   const title =
@@ -689,18 +707,10 @@ async function generate() {
     await poll(entry, retryAfterSeconds(response), token, signal);
   } catch (err) {
     if (err.name === "AbortError" || token !== run) return;
-    clearGrid();
-    setStep(null);
-    setStatus(err.status ? "The request did not go through." : "The server could not be reached.", "error");
-    showError(err);
+    showFailure(err, "The server could not be reached.");
     if (d && err.status === 401) els.keyInput.focus();
   } finally {
-    if (token === run) {
-      submitting = false;
-      els.generate.classList.remove("busy");
-      updateCounter();
-      els.grid.setAttribute("aria-busy", "false");
-    }
+    endRun(token);
   }
 }
 
@@ -913,17 +923,9 @@ async function editImage() {
     setStatus(`Done (succeeded): ${plural(items.length, "edited image")}.`, "succeeded");
   } catch (err) {
     if (err.name === "AbortError" || token !== run) return;
-    clearGrid();
-    setStep(null);
-    setStatus(err.status ? "The request did not go through." : "The edit did not finish.", "error");
-    showError(err);
+    showFailure(err, "The edit did not finish.");
   } finally {
-    if (token === run) {
-      submitting = false;
-      els.generate.classList.remove("busy");
-      updateCounter();
-      els.grid.setAttribute("aria-busy", "false");
-    }
+    endRun(token);
   }
 }
 

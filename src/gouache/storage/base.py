@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 EXTENSIONS = frozenset({"png", "jpeg", "webp"})
+# the size of each piece a streamed image is read and sent in, from a folder or an object store
+CHUNK = 256 * 1024
 IMAGE_NAME = re.compile(r"^(?:(?P<attempt>\d{1,3})-)?(?P<index>\d{1,3})\.(?P<ext>png|jpeg|webp)$")
 STORED_NAME = re.compile(
     r"^(?:(?:\d{1,3}-)?\d{1,3}|input-\d{1,2}|mask|preview-\d{1,3}-\d)\.(?:png|jpeg|webp)$"

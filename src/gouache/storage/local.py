@@ -18,6 +18,7 @@ from pathlib import Path
 
 from gouache.errors import ConfigError, StorageError
 from gouache.storage.base import (
+    CHUNK,
     ImageBody,
     checked_id,
     image_name,
@@ -27,7 +28,6 @@ from gouache.storage.base import (
 )
 
 log = logging.getLogger("gouache.storage")
-CHUNK = 256 * 1024
 
 _CAUSES = {
     errno.ENOSPC: "the disk is full",

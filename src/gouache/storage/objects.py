@@ -23,6 +23,7 @@ from obstore.exceptions import (
 
 from gouache.errors import StorageError
 from gouache.storage.base import (
+    CHUNK,
     ImageBody,
     checked_id,
     image_name,
@@ -31,7 +32,6 @@ from gouache.storage.base import (
     is_stored_name,
 )
 
-CHUNK = 256 * 1024
 # obstore raises its own classes for most failures, and Python's built-in ones for some (a missing
 # object is a plain FileNotFoundError): catch both.
 NOT_FOUND = (NotFoundError, FileNotFoundError)

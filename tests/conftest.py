@@ -52,6 +52,12 @@ def instant(name: str, profile: str = "dall-e-2", **options: Any) -> Deployment:
     return Deployment(name=name, profile=PROFILES[profile], engine="instant", options=options)
 
 
+def png_bytes(picture: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def png_size(data: bytes) -> tuple[int, int]:
     image = Image.open(io.BytesIO(data))
     assert image.format == "PNG"

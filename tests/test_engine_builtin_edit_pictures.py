@@ -17,6 +17,7 @@ from gouache.engines.builtin import BuiltinEngine
 from gouache.engines.builtin_edits import what_to_draw
 from gouache.engines.builtin_fill import fill_from_surroundings
 from gouache.illustrator.illustrator import understand
+from tests.conftest import png_bytes
 
 RED = (200, 30, 30)
 
@@ -28,12 +29,6 @@ def engine() -> BuiltinEngine:
     return engine
 
 
-def _png(picture: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def _edit(engine: BuiltinEngine, prompt: str, image: Image.Image, mask=None, size="512x512"):
     request = ImageRequest(
         prompt=prompt,
@@ -41,8 +36,8 @@ def _edit(engine: BuiltinEngine, prompt: str, image: Image.Image, mask=None, siz
         size=size,
         seed=7,
         operation="edit",
-        images=(_png(image),),
-        mask=_png(mask) if mask is not None else None,
+        images=(png_bytes(image),),
+        mask=png_bytes(mask) if mask is not None else None,
     )
     [images] = engine.generate([request])
     picture = Image.open(io.BytesIO(images[0].data))

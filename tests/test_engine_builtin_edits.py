@@ -17,6 +17,7 @@ from gouache.engines.builtin import BuiltinEngine
 from gouache.engines.builtin_cutout import cut_out
 from gouache.engines.instant import InstantEngine
 from gouache.errors import InvalidRequest
+from tests.conftest import png_bytes
 
 
 @pytest.fixture(scope="module")
@@ -24,12 +25,6 @@ def engine() -> BuiltinEngine:
     engine = BuiltinEngine()
     engine.setup()
     return engine
-
-
-def _png(picture: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def _decode(data: bytes) -> Image.Image:
@@ -78,7 +73,7 @@ def test_masked_edit_keeps_every_pixel_outside_the_mask(
 ) -> None:
     source = _landscape()
     mask = _hole_mask(source.size, hole)
-    [images] = engine.generate([_edit(images=(_png(source),), mask=_png(mask))])
+    [images] = engine.generate([_edit(images=(png_bytes(source),), mask=png_bytes(mask))])
     result = np.asarray(_decode(images[0].data).convert("RGB"))
     original = np.asarray(source)
     outside = np.asarray(mask.getchannel("A")) != 0
@@ -95,7 +90,7 @@ def test_masked_edit_of_a_transparent_image_keeps_its_alpha(engine: BuiltinEngin
     source = _landscape().convert("RGBA")
     source.putalpha(Image.new("L", source.size, 200))
     mask = _hole_mask(source.size, (100, 100, 200, 200))
-    [images] = engine.generate([_edit(images=(_png(source),), mask=_png(mask))])
+    [images] = engine.generate([_edit(images=(png_bytes(source),), mask=png_bytes(mask))])
     result = _decode(images[0].data)
     assert result.mode == "RGBA"
     outside = np.asarray(mask.getchannel("A")) != 0
@@ -103,15 +98,15 @@ def test_masked_edit_of_a_transparent_image_keeps_its_alpha(engine: BuiltinEngin
 
 
 def test_mask_must_match_the_image_and_have_alpha(engine: BuiltinEngine) -> None:
-    source = _png(_landscape())
-    wrong_size = _png(_hole_mask((128, 128), (0, 0, 64, 64)))
+    source = png_bytes(_landscape())
+    wrong_size = png_bytes(_hole_mask((128, 128), (0, 0, 64, 64)))
     with pytest.raises(InvalidRequest) as caught:
         engine.generate([_edit(images=(source,), mask=wrong_size)])
     assert caught.value.param == "mask" and "128x128" in caught.value.message
-    no_alpha = _png(Image.new("L", (256, 256), 0))
+    no_alpha = png_bytes(Image.new("L", (256, 256), 0))
     with pytest.raises(InvalidRequest, match="no alpha channel"):
         engine.generate([_edit(images=(source,), mask=no_alpha)])
-    opaque = _png(Image.new("RGBA", (256, 256), (0, 0, 0, 255)))
+    opaque = png_bytes(Image.new("RGBA", (256, 256), (0, 0, 0, 255)))
     with pytest.raises(InvalidRequest, match="nothing to edit"):
         engine.generate([_edit(images=(source,), mask=opaque)])
 
@@ -124,7 +119,7 @@ def test_unreadable_input_is_a_clear_error(engine: BuiltinEngine) -> None:
 def test_product_shot_cuts_out_the_backdrop_and_fills_the_frame(engine: BuiltinEngine) -> None:
     blue = (20, 60, 220)
     [images] = engine.generate(
-        [_edit(prompt="a kitchen counter", size="512x512", images=(_png(_product(blue)),))]
+        [_edit(prompt="a kitchen counter", size="512x512", images=(png_bytes(_product(blue)),))]
     )
     result = np.asarray(_decode(images[0].data).convert("RGB")).astype(int)
     assert result.shape == (512, 512, 3)
@@ -146,7 +141,7 @@ def test_product_shot_cuts_out_the_backdrop_and_fills_the_frame(engine: BuiltinE
 def test_product_shot_on_a_transparent_background(engine: BuiltinEngine) -> None:
     red = (210, 30, 30)
     [images] = engine.generate(
-        [_edit(images=(_png(_product(red)),), background="transparent", size="256x256")]
+        [_edit(images=(png_bytes(_product(red)),), background="transparent", size="256x256")]
     )
     result = _decode(images[0].data)
     assert result.mode == "RGBA"
@@ -161,7 +156,7 @@ def test_several_images_are_arranged_side_by_side(engine: BuiltinEngine) -> None
     request = _edit(
         prompt="a wooden shelf",
         size="512x256",
-        images=(_png(_product(red)), _product(green, (150, 300))),  # bytes and PIL both work
+        images=(png_bytes(_product(red)), _product(green, (150, 300))),  # bytes and PIL both work
     )
     [images] = engine.generate([request])
     result = np.asarray(_decode(images[0].data).convert("RGB")).astype(int)
@@ -190,7 +185,7 @@ def test_variations_keep_the_subject_and_change_the_rest(engine: BuiltinEngine) 
         size="256x256",
         seed=1,
         operation="variation",
-        images=(_png(_product(blue, (256, 256))),),
+        images=(png_bytes(_product(blue, (256, 256))),),
     )
     [images] = engine.generate([request])
     assert len({image.data for image in images}) == 3
@@ -204,7 +199,7 @@ def test_variations_keep_the_subject_and_change_the_rest(engine: BuiltinEngine) 
 def test_variations_of_a_scene_change_its_palette(engine: BuiltinEngine) -> None:
     source = _landscape()
     request = ImageRequest(
-        prompt="", n=1, size="256x256", seed=5, operation="variation", images=(_png(source),)
+        prompt="", n=1, size="256x256", seed=5, operation="variation", images=(png_bytes(source),)
     )
     [images] = engine.generate([request])
     result = _decode(images[0].data).convert("HSV")
@@ -217,7 +212,10 @@ def test_previews_are_real_stages_in_order(engine: BuiltinEngine) -> None:
     got: list[Preview] = []
     plain = ImageRequest(prompt="a red apple on a table", n=1, size="256x256", seed=2)
     shot = _edit(
-        prompt="a kitchen counter", n=2, images=(_png(_product((20, 60, 220))),), partial_images=2
+        prompt="a kitchen counter",
+        n=2,
+        images=(png_bytes(_product((20, 60, 220))),),
+        partial_images=2,
     )
     drawn = ImageRequest(prompt="a lighthouse", n=1, size="256x256", seed=4, partial_images=3)
     plain_images, shot_images, drawn_images = engine.run_batch([plain, shot, drawn], got.append)
@@ -245,7 +243,7 @@ def test_previews_are_real_stages_in_order(engine: BuiltinEngine) -> None:
 
 def test_engines_without_edits_refuse_them_alone() -> None:
     instant = InstantEngine()
-    edit = _edit(images=(_png(_landscape()),))
+    edit = _edit(images=(png_bytes(_landscape()),))
     plain = ImageRequest(prompt="a cat", n=1, size="64x64", seed=1, partial_images=2)
     got: list[Preview] = []
     refused, drawn = instant.run_batch([edit, plain], got.append)

@@ -27,6 +27,7 @@ from gouache.engines.base import ImageRequest, Preview  # noqa: E402
 from gouache.engines.diffusers import DiffusersEngine  # noqa: E402
 from gouache.engines.diffusers_edits import pipeline_steps  # noqa: E402
 from gouache.errors import InvalidRequest  # noqa: E402
+from tests.conftest import png_bytes
 from tests.tiny_diffusers import build_tiny_pipeline  # noqa: E402
 
 pytestmark = pytest.mark.diffusers
@@ -43,12 +44,6 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> DiffusersEngine:
     engine.setup()
     yield engine
     engine.close()
-
-
-def _png(picture: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def _pixels(data: bytes) -> np.ndarray:
@@ -76,7 +71,7 @@ def _edit(**fields) -> ImageRequest:
         "size": "64x64",
         "seed": 4,
         "operation": "edit",
-        "images": (_png(_source()),),
+        "images": (png_bytes(_source()),),
     }
     values.update(fields)
     return ImageRequest(**values)
@@ -104,7 +99,7 @@ def test_inpainting_repaints_only_the_transparent_area(
     engine: DiffusersEngine, transparent_left: bool
 ) -> None:
     mask = _left_half_mask(transparent_left)
-    [images] = engine.generate([_edit(mask=_png(mask), n=2)])
+    [images] = engine.generate([_edit(mask=png_bytes(mask), n=2)])
     original = np.asarray(_source(), dtype=np.int16)
     keep = np.asarray(mask.getchannel("A")) != 0
     for image in images:
@@ -119,7 +114,7 @@ def test_inpainting_repaints_only_the_transparent_area(
 def test_img2img_edit_and_variation(engine: DiffusersEngine) -> None:
     edit = _edit(n=2, size="32x32")
     variation = ImageRequest(
-        prompt="", n=1, size="64x64", seed=9, operation="variation", images=(_png(_source()),)
+        prompt="", n=1, size="64x64", seed=9, operation="variation", images=(png_bytes(_source()),)
     )
     edited, varied = engine.generate([edit, variation])
     assert [Image.open(io.BytesIO(i.data)).size for i in edited] == [(32, 32)] * 2
@@ -165,7 +160,7 @@ def test_steps_actually_run_stay_the_deployments(engine: DiffusersEngine) -> Non
 def test_compatible_edits_batch_together(
     engine: DiffusersEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    mask = _png(_left_half_mask())
+    mask = png_bytes(_left_half_mask())
     alone = engine.generate([_edit(mask=mask, seed=21)])[0]
     other = _edit(mask=mask, prompt="a dog", seed=500)
     with caplog.at_level(logging.INFO, logger="gouache.engines.diffusers"):
@@ -181,17 +176,17 @@ def test_compatible_edits_batch_together(
 
 def test_what_a_diffusion_edit_cannot_do_is_refused(engine: DiffusersEngine) -> None:
     with pytest.raises(InvalidRequest, match="one image at a time") as caught:
-        engine.generate([_edit(images=(_png(_source()), _png(_source())))])
+        engine.generate([_edit(images=(png_bytes(_source()), png_bytes(_source())))])
     assert caught.value.param == "image"
     with pytest.raises(InvalidRequest, match="must be the same size"):
-        engine.generate([_edit(mask=_png(Image.new("RGBA", (32, 32))))])
+        engine.generate([_edit(mask=png_bytes(Image.new("RGBA", (32, 32))))])
     with pytest.raises(InvalidRequest, match="transparent"):
         engine.generate([_edit(background="transparent")])
 
 
 def test_previews_follow_the_steps(engine: DiffusersEngine) -> None:
     got: list[Preview] = []
-    mask = _png(_left_half_mask())
+    mask = png_bytes(_left_half_mask())
     requests = [
         ImageRequest(prompt="a cat", n=1, size="64x64", seed=3, partial_images=2),
         _edit(mask=mask, n=2, partial_images=1),

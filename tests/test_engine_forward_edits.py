@@ -27,6 +27,7 @@ from gouache.engines import create_engine
 from gouache.engines.base import ImageRequest
 from gouache.engines.forward import ForwardEngine
 from gouache.errors import ContentFiltered, InvalidRequest, TooManyRequests, UpstreamError
+from tests.conftest import png_bytes
 
 
 @dataclass
@@ -145,12 +146,6 @@ def _engine(upstream: Upstream, **options: str) -> ForwardEngine:
     return engine
 
 
-def _png(picture: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def _picture() -> Image.Image:
     picture = Image.new("RGB", (64, 64), (250, 250, 250))
     ImageDraw.Draw(picture).rectangle((0, 0, 63, 20), fill=(200, 20, 20))  # red band on top
@@ -160,7 +155,7 @@ def _picture() -> Image.Image:
 def _mask() -> bytes:
     mask = Image.new("RGBA", (64, 64), (0, 0, 0, 255))
     ImageDraw.Draw(mask).rectangle((20, 20, 40, 40), fill=(0, 0, 0, 0))
-    return _png(mask)
+    return png_bytes(mask)
 
 
 def _edit(**fields) -> ImageRequest:
@@ -170,7 +165,7 @@ def _edit(**fields) -> ImageRequest:
         "size": "64x64",
         "seed": 1,
         "operation": "edit",
-        "images": (_png(_picture()),),
+        "images": (png_bytes(_picture()),),
         "mask": _mask(),
         "quality": "high",
         "output_format": "webp",
@@ -204,7 +199,7 @@ def test_openai_edit_is_relayed_as_multipart(upstream: Upstream) -> None:
 
 def test_several_images_go_as_repeated_image_parts(upstream: Upstream) -> None:
     engine = _engine(upstream, api="openai")
-    request = _edit(images=(_png(_picture()), _picture().rotate(90)), mask=None, n=1)
+    request = _edit(images=(png_bytes(_picture()), _picture().rotate(90)), mask=None, n=1)
     engine.generate([request])
     [seen] = upstream.received
     assert [name for name, *_ in seen.files] == ["image[]", "image[]"]

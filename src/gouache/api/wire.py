@@ -97,6 +97,8 @@ class WireFormatter:
         expiry: int | None = None,
     ) -> list[dict[str, Any]]:
         assert operation.result is not None
+        if expiry is None:  # once, so every link of one answer shares it
+            expiry = self.link_expiry(operation)
         items = []
         for index, stored in enumerate(operation.result["data"]):
             if images is not None:
